@@ -1,0 +1,165 @@
+"""The campaign flow: one flow run per campaign, one task run per stage and round.
+
+Run it with ``molgen run CAMPAIGN.toml``, or deploy it with ``prefect deploy`` (see
+``prefect.yaml``). With no ``PREFECT_API_URL`` set, Prefect starts a temporary local server.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from molgen.prefect_env import configure_prefect_defaults
+
+configure_prefect_defaults()
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import create_table_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+import molgen  # noqa: E402
+from molgen.artifacts import hash_json  # noqa: E402
+from molgen.config import load_campaign  # noqa: E402
+from molgen.pipeline import stages  # noqa: E402
+from molgen.pipeline.components import (  # noqa: E402
+    build_components,
+    build_generator,
+    round_seed,
+    seeds_path,
+)
+from molgen.store import CandidateStore  # noqa: E402
+
+
+def _task(fn: Any, name: str) -> Any:
+    # Stages checkpoint themselves; Prefect caches and persists nothing.
+    return task(fn, name=name, cache_policy=NO_CACHE, persist_result=False)
+
+
+seeds_task = _task(stages.seeds_stage, "seeds")
+generate_task = _task(stages.generate_stage, "generate")
+prepare_task = _task(stages.prepare_stage, "prepare")
+predict_task = _task(stages.predict_stage, "predict")
+filter_task = _task(stages.filter_stage, "filter")
+score_task = _task(stages.score_stage, "score")
+store_task = _task(stages.store_stage, "store")
+update_task = _task(stages.update_stage, "update")
+
+
+def _artifact_key(name: str, round_: int) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", f"{name.lower()}-round-{round_}").strip("-")
+
+
+@flow(name="molgen-campaign", persist_result=False)
+def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
+    """Run (or resume) the campaign described by ``campaign_file``.
+
+    Returns:
+        One report per stage and round (``status`` is ran, resumed or skipped).
+    """
+    logger = get_run_logger()
+    campaign = load_campaign(campaign_file)
+    components = build_components(campaign)
+    out = campaign.output
+    out.mkdir(parents=True, exist_ok=True)
+    store = CandidateStore(campaign.store_url)
+    cid = store.campaign_id(
+        campaign.name, campaign.config_hash(), campaign.seed, campaign.model_dump(mode="json")
+    )
+    batch = campaign.runtime.batch_size
+    reports: list[dict[str, Any]] = []
+
+    seeds_file = seeds_path(campaign)
+    seeds = seeds_task.with_options(task_run_name="seeds")(
+        out, seeds_file, hash_json(seeds_file.read_bytes().hex()), batch
+    )
+    reports.append(asdict(seeds.report))
+    store.write_round(cid, 0, [], [], [], stages.seed_rejections(seeds))
+    seed_smiles = seeds.accepted()["smiles"].tolist()
+    logger.info("%d seed molecules from %s", len(seed_smiles), seeds_file)
+
+    gen_config = hash_json(
+        [campaign.generator.model_dump(mode="json"), campaign.budget.molecules_per_round]
+    )
+    score_config = campaign.section_hash("objectives", "scoring")
+    state: dict[str, Any] | None = None
+    state_hash = seeds.output_hash
+    seen: list[str] = []
+    for k in range(1, campaign.budget.rounds + 1):
+        generator = build_generator(campaign, seed_smiles)
+        if state is not None:
+            generator.load_state_dict(state)
+        name = f"round-{k}"
+        generated = generate_task.with_options(task_run_name=f"generate-{name}")(
+            out,
+            k,
+            generator,
+            campaign.budget.molecules_per_round,
+            round_seed(campaign.seed, k, "generate"),
+            state_hash,
+            gen_config,
+        )
+        prepared = prepare_task.with_options(task_run_name=f"prepare-{name}")(
+            out, k, generated, seen, batch
+        )
+        predicted = predict_task.with_options(task_run_name=f"predict-{name}")(
+            out, k, prepared, components.predictors, batch
+        )
+        filtered = filter_task.with_options(task_run_name=f"filter-{name}")(
+            out, k, predicted, components.filters, components.objectives, batch
+        )
+        scored = score_task.with_options(task_run_name=f"score-{name}")(
+            out, k, filtered, components.objectives, campaign.scoring.aggregation, score_config
+        )
+        provenance = {
+            "generator": generator.provenance(),
+            "predictors": {p.name: p.version for p in components.predictors},
+            "filters": {f.name: f.version for f in components.filters},
+            "config_hash": campaign.config_hash(),
+            "seed": campaign.seed,
+            "molgen": molgen.__version__,
+        }
+        stored = store_task.with_options(task_run_name=f"store-{name}")(
+            out,
+            k,
+            lambda **kw: store.write_round(cid, **kw),
+            prepared,
+            predicted,
+            filtered,
+            scored,
+            components.predictors,
+            components.objectives,
+            provenance,
+            hash_json([campaign.store_url, campaign.name]),
+        )
+        updated, state = update_task.with_options(task_run_name=f"update-{name}")(
+            out, k, generator, scored, state_hash
+        )
+        state_hash = updated.output_hash
+        seen.extend(prepared.accepted()["inchikey"].tolist())
+
+        round_reports = [
+            asdict(s.report)
+            for s in (generated, prepared, predicted, filtered, scored, stored, updated)
+        ]
+        reports.extend(round_reports)
+        best = scored.table.head(5)
+        create_table_artifact(
+            key=_artifact_key(campaign.name, k),
+            table=[{kk: v for kk, v in r.items() if kk != "extra"} for r in round_reports],
+            description=(
+                f"**{campaign.name}, round {k}**: {len(scored.table)} candidates; best "
+                + ", ".join(
+                    f"`{s}` ({x:.3f})" for s, x in zip(best["smiles"], best["score"], strict=True)
+                )
+            ),
+        )
+    store.close()
+    return reports
+
+
+if __name__ == "__main__":
+    import sys
+
+    campaign_flow(str(Path(sys.argv[1]).resolve()))

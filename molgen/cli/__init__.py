@@ -1,0 +1,1 @@
+"""The ``molgen`` command line (typer)."""

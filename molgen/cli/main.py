@@ -1,0 +1,219 @@
+"""The ``molgen`` command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from molgen.config import Campaign, CampaignError, load_campaign
+from molgen.prefect_env import configure_prefect_defaults
+
+app = typer.Typer(
+    help="molgen: generative design campaigns against protein targets.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def _load(path: Path) -> Campaign:
+    try:
+        return load_campaign(path)
+    except CampaignError as err:
+        raise _fail(str(err)) from err
+
+
+@app.command()
+def targets() -> None:
+    """List the bundled protein targets with their docking boxes (centre and size, Å)."""
+    from molgen.targets import bundled_targets
+
+    table = Table("target", "centre (x, y, z)", "size (x, y, z)", title="bundled targets")
+    for t in bundled_targets().values():
+        table.add_row(
+            t.name,
+            ", ".join(f"{v:.2f}" for v in t.center),
+            ", ".join(f"{v:.1f}" for v in t.size),
+        )
+    console.print(table)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="campaign file to write, e.g. campaign.toml")],
+    target: Annotated[str, typer.Option("--target", "-t", help="bundled target name")] = "DRD2",
+    name: Annotated[str | None, typer.Option(help="campaign name (default: file stem)")] = None,
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write a commented campaign file that runs as is."""
+    from molgen.cli.template import TEMPLATE
+    from molgen.targets import TargetError, get_target
+
+    try:
+        found = get_target(target)
+    except TargetError as err:
+        raise _fail(str(err)) from err
+    if path.exists() and not force:
+        raise _fail(f"{path} exists; pass --force to overwrite it")
+    campaign_name = name or re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-.") or "campaign"
+    text = TEMPLATE.format(filename=path.name, name=campaign_name, target=found.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    _load(path)  # the template must validate
+    console.print(f"wrote {path}: run it with [bold]molgen run {path}[/]")
+
+
+@app.command()
+def run(
+    campaign_file: Annotated[Path, typer.Argument(help="campaign TOML file")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+) -> None:
+    """Run a campaign, or resume it: stages whose checkpoint matches are skipped."""
+    campaign = _load(campaign_file)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False)],
+    )
+    configure_prefect_defaults()
+    from flows.campaign import campaign_flow
+    from molgen.pipeline.components import build_components
+    from molgen.registry import RegistryError
+
+    try:
+        build_components(campaign)  # fail fast, before Prefect starts
+    except (CampaignError, RegistryError) as err:
+        raise _fail(f"{campaign_file}: {err}") from err
+    reports = campaign_flow(str(campaign_file.resolve()))
+    table = Table("round", "stage", "status", "in", "out", "seconds", title=campaign.name)
+    for r in reports:
+        style = {"skipped": "dim", "resumed": "yellow"}.get(r["status"], "")
+        table.add_row(
+            str(r["round"]),
+            r["stage"],
+            r["status"],
+            str(r["rows_in"]),
+            str(r["rows_out"]),
+            f"{r['seconds']:.1f}",
+            style=style,
+        )
+    console.print(table)
+    skipped = sum(r["status"] == "skipped" for r in reports)
+    if skipped == len(reports):
+        console.print(f"all {skipped} stages skipped: nothing was recomputed")
+    else:
+        console.print(f"{len(reports) - skipped} stages computed, {skipped} skipped")
+    console.print(f"top candidates: [bold]molgen top {campaign_file}[/]")
+
+
+def _rows(campaign: Campaign, n: int | None) -> list[dict]:
+    from molgen.store import CandidateStore, StoreError
+
+    store = CandidateStore(campaign.store_url)
+    try:
+        return store.top(campaign.name, n)
+    except StoreError as err:
+        raise _fail(f"{err}; run `molgen run` first") from err
+    finally:
+        store.close()
+
+
+@app.command()
+def top(
+    campaign_file: Annotated[Path, typer.Argument(help="campaign TOML file")],
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="how many candidates")] = 20,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
+    image: Annotated[
+        Path | None, typer.Option(help="also draw the candidates as a PNG grid to this file")
+    ] = None,
+) -> None:
+    """Show a campaign's best candidates, ranked by aggregate score."""
+    campaign = _load(campaign_file)
+    rows = _rows(campaign, n)
+    objectives = [o.value for o in campaign.objectives]
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    elif fmt is Format.csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(["rank", "smiles", "inchikey", "score", "pareto_rank", "round", *objectives])
+        for r in rows:
+            w.writerow(
+                [
+                    r["rank"],
+                    r["smiles"],
+                    r["inchikey"],
+                    f"{r['score']:.4f}",
+                    r["pareto_rank"],
+                    r["round"],
+                    *(r["objectives"][o]["value"] for o in objectives),
+                ]
+            )
+    else:
+        table = Table(
+            "rank", "score", "pareto", "round", *objectives, "SMILES", title=campaign.name
+        )
+        for r in rows:
+            table.add_row(
+                str(r["rank"]),
+                f"{r['score']:.3f}",
+                str(r["pareto_rank"]),
+                str(r["round"]),
+                *(f"{r['objectives'][o]['value']:.3g}" for o in objectives),
+                r["smiles"],
+            )
+        console.print(table)
+    if image is not None:
+        from molgen.chem.depict import grid_png
+
+        image.write_bytes(
+            grid_png(
+                [r["smiles"] for r in rows],
+                [f"#{r['rank']}  score {r['score']:.3f}" for r in rows],
+            )
+        )
+        err_console.print(f"wrote {image}")
+
+
+@app.command()
+def export(
+    campaign_file: Annotated[Path, typer.Argument(help="campaign TOML file")],
+    sdf: Annotated[Path, typer.Option("--sdf", help="SD file to write")],
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="how many candidates")] = 100,
+) -> None:
+    """Write the top candidates as an SD file with rank, score and objective values.
+
+    Molecules carry 2D coordinates: campaigns do not dock yet, so there are no poses.
+    """
+    from molgen.chem.depict import write_sdf
+
+    campaign = _load(campaign_file)
+    rows = _rows(campaign, n)
+    count = write_sdf(rows, sdf)
+    console.print(f"wrote {count} candidates to {sdf}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,58 @@
+"""The commented campaign file that ``molgen init`` writes."""
+
+from __future__ import annotations
+
+TEMPLATE = """\
+# molgen campaign file. Run it with:  molgen run {filename}
+# Relative paths are relative to this file's folder.
+
+name = "{name}"                # letters, digits, '.', '_', '-'; names the campaign in the store
+seed = 42                      # every random step is seeded from this
+output = "runs/{name}"         # checkpoints (round-<k>/<stage>/) and the default SQLite store
+# store = "postgresql+psycopg://user@host/molgen"   # default: SQLite file in the output folder
+# Values the campaign computes for every molecule (registered names or package.module:Class).
+# (Top-level keys like this one must come before the first [table] in a TOML file.)
+predictors = ["qed", "sa_score", "logp", "mw", "tpsa", "hbd", "hba", "rotatable_bonds"]
+
+[target]
+name = "{target}"              # a bundled target: see `molgen targets`
+
+[generator]
+kind = "graph_ga"              # graph genetic algorithm on RDKit molecular graphs (Jensen 2019)
+# seeds = "my_actives.smi"     # SMILES file, one per line; default: 1,000 bundled MOSES molecules
+population_size = 100
+mutation_rate = 0.1
+
+[budget]
+rounds = 3                     # generate -> prepare -> predict -> filter -> score -> store, N times
+molecules_per_round = 200
+dock_per_round = 0             # docking is not part of campaigns yet
+
+# Each objective maps a predicted value to a desirability in [0, 1] (linear, sigmoid or step),
+# weighted into one score. Optional hard bounds reject molecules outside them.
+[[objectives]]
+value = "qed"
+weight = 2.0
+transform = {{ kind = "linear", low = 0.2, high = 0.9 }}
+
+[[objectives]]
+value = "sa_score"             # 1 (easy) .. 10 (hard) to synthesize
+weight = 1.0
+transform = {{ kind = "sigmoid", low = 5.0, high = 2.5 }}   # low > high: smaller is better
+bounds = {{ max = 6.0 }}
+
+[[objectives]]
+value = "logp"
+weight = 0.5
+transform = {{ kind = "step", low = 0.0, high = 4.0 }}
+
+[filters]
+alerts = ["PAINS", "BRENK", "NIH"]   # RDKit FilterCatalog sets (also PAINS_A/B/C, ZINC)
+rules = ["lipinski", "veber"]        # Lipinski allows lipinski_max_violations (default 1)
+
+[scoring]
+aggregation = "weighted_sum"   # or "geometric_mean" (any zero desirability gives 0)
+
+[runtime]
+batch_size = 256               # molecules per checkpointed batch
+"""

@@ -1,0 +1,210 @@
+"""The campaign file: a TOML document validated by pydantic before anything runs.
+
+Only the CLI and the flows read configuration; library functions take typed arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PREDICTOR_NAMES_DEFAULT = ("qed", "sa_score", "logp", "mw", "tpsa", "hbd", "hba", "rotatable_bonds")
+
+
+class CampaignError(ValueError):
+    """A campaign file that cannot be used; the message names the file, field and reason."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetConfig(_Model):
+    """The protein target: a bundled one by name (``molgen targets`` lists them)."""
+
+    name: str = Field(description="bundled target name, e.g. DRD2")
+
+
+class GraphGAConfig(_Model):
+    """Graph genetic algorithm (Jensen 2019) seeded from a SMILES file."""
+
+    kind: Literal["graph_ga"] = "graph_ga"
+    seeds: Path | None = Field(
+        default=None,
+        description="SMILES file (one per line, first column); default: bundled MOSES sample",
+    )
+    population_size: int = Field(default=100, ge=2)
+    mutation_rate: float = Field(default=0.1, ge=0.0, le=1.0)
+    max_heavy_atoms: int = Field(default=50, ge=5)
+
+
+GeneratorConfig = Annotated[GraphGAConfig, Field(discriminator="kind")]
+
+
+class BudgetConfig(_Model):
+    rounds: int = Field(ge=1)
+    molecules_per_round: int = Field(ge=1)
+    dock_per_round: int = Field(default=0, ge=0)
+
+
+class LinearTransform(_Model):
+    """Maps ``low`` to 0 and ``high`` to 1, linearly, clipped; ``low > high`` reverses it."""
+
+    kind: Literal["linear"] = "linear"
+    low: float
+    high: float
+
+
+class SigmoidTransform(_Model):
+    """REINVENT's sigmoid: 0.5 at the midpoint of ``low`` and ``high``; ``k`` sets steepness."""
+
+    kind: Literal["sigmoid"] = "sigmoid"
+    low: float
+    high: float
+    k: float = Field(default=0.25, gt=0)
+
+
+class StepTransform(_Model):
+    """Step desirability: 1 inside ``[low, high]``, 0 outside."""
+
+    kind: Literal["step"] = "step"
+    low: float = float("-inf")
+    high: float = float("inf")
+
+
+Transform = Annotated[
+    LinearTransform | SigmoidTransform | StepTransform, Field(discriminator="kind")
+]
+
+
+class Bounds(_Model):
+    """Hard limits on a raw value; a molecule outside them is rejected in the filter stage."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class ObjectiveConfig(_Model):
+    value: str = Field(description="a predictor output, e.g. qed")
+    transform: Transform
+    weight: float = Field(default=1.0, gt=0)
+    bounds: Bounds | None = None
+
+    @model_validator(mode="after")
+    def _transform_has_range(self) -> ObjectiveConfig:
+        t = self.transform
+        if isinstance(t, LinearTransform | SigmoidTransform) and t.low == t.high:
+            raise ValueError("transform low and high must differ")
+        return self
+
+
+class FiltersConfig(_Model):
+    alerts: list[
+        Literal["PAINS", "PAINS_A", "PAINS_B", "PAINS_C", "BRENK", "NIH", "ZINC", "CHEMBL"]
+    ] = Field(default_factory=lambda: ["PAINS", "BRENK", "NIH"])
+    rules: list[Literal["lipinski", "veber"]] = Field(default_factory=lambda: ["lipinski", "veber"])
+    lipinski_max_violations: int = Field(default=1, ge=0, le=4)
+
+
+class ScoringConfig(_Model):
+    aggregation: Literal["weighted_sum", "geometric_mean"] = "weighted_sum"
+
+
+class RuntimeConfig(_Model):
+    batch_size: int = Field(default=256, ge=1, description="molecules per checkpointed batch")
+
+
+class Campaign(_Model):
+    """A validated campaign. Paths are absolute (resolved against the campaign file's folder)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
+    seed: int = Field(ge=0)
+    output: Path
+    store: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite file")
+    target: TargetConfig
+    generator: GeneratorConfig
+    budget: BudgetConfig
+    predictors: list[str] = Field(default_factory=lambda: list(PREDICTOR_NAMES_DEFAULT))
+    objectives: list[ObjectiveConfig] = Field(min_length=1)
+    filters: FiltersConfig = Field(default_factory=FiltersConfig)
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+
+    @property
+    def store_url(self) -> str:
+        return self.store or f"sqlite:///{self.output / 'molgen.sqlite'}"
+
+    def section_hash(self, *sections: str) -> str:
+        """SHA-256 of the named top-level sections, for stage manifests."""
+        data = self.model_dump(mode="json")
+        payload = {s: data[s] for s in sections}
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def config_hash(self) -> str:
+        """SHA-256 of everything that affects results (all but output location and store)."""
+        keep = [k for k in type(self).model_fields if k not in {"output", "store"}]
+        return self.section_hash(*keep)
+
+
+def _format_error(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: invalid campaign file"]
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        lines.append(f"  {loc}: {msg}" + (f" (got {e['input']!r})" if _show(e) else ""))
+    return "\n".join(lines)
+
+
+def _show(e: dict[str, Any]) -> bool:
+    return e["type"] not in {"missing", "extra_forbidden"} and not isinstance(
+        e.get("input"), dict | list
+    )
+
+
+def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Resolve relative paths against the campaign file's folder."""
+    out = dict(data)
+    if isinstance(out.get("output"), str):
+        out["output"] = str((base / out["output"]).resolve())
+    gen = out.get("generator")
+    if isinstance(gen, dict) and isinstance(gen.get("seeds"), str):
+        out["generator"] = {**gen, "seeds": str((base / gen["seeds"]).resolve())}
+    return out
+
+
+def load_campaign(path: str | Path) -> Campaign:
+    """Read and validate a campaign file.
+
+    Raises:
+        CampaignError: the file is missing, is not TOML, or fails validation; the message names
+            the file, each failing field path and the reason.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise CampaignError(f"{path}: cannot read campaign file: {err.strerror}") from err
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise CampaignError(f"{path}: not valid TOML: {err}") from err
+    return validate_campaign(data, path)
+
+
+def validate_campaign(data: dict[str, Any], path: Path) -> Campaign:
+    """Validate an already-parsed campaign mapping that came from ``path``."""
+    try:
+        campaign = Campaign.model_validate(_resolve(data, path.parent.resolve()))
+    except ValidationError as err:
+        raise CampaignError(_format_error(path, err)) from err
+    return campaign

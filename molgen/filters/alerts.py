@@ -1,0 +1,98 @@
+"""Structural-alert filter over RDKit's FilterCatalog (PAINS, Brenk, NIH, ZINC, ChEMBL).
+
+Failure rule: the constructor raises :class:`ValueError` for an unknown or empty catalog list;
+:meth:`StructuralAlerts.check` raises :class:`ValueError` naming the index of a molecule that is
+``None``; otherwise it returns one verdict per molecule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rdkit import Chem
+from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
+
+from molgen.filters.base import FILTERS
+from molgen.predictors.rdkit_props import RDKIT_VERSION
+
+_Catalogs = FilterCatalogParams.FilterCatalogs
+CATALOGS: dict[str, _Catalogs] = {
+    "PAINS_A": _Catalogs.PAINS_A,
+    "PAINS_B": _Catalogs.PAINS_B,
+    "PAINS_C": _Catalogs.PAINS_C,
+    "PAINS": _Catalogs.PAINS,
+    "BRENK": _Catalogs.BRENK,
+    "NIH": _Catalogs.NIH,
+    "ZINC": _Catalogs.ZINC,
+    "CHEMBL": _Catalogs.CHEMBL,
+}
+"""Catalog names accepted by :class:`StructuralAlerts`; ``PAINS`` is A, B and C together."""
+
+
+def _catalog(name: str) -> FilterCatalog:
+    params = FilterCatalogParams()
+    params.AddCatalog(CATALOGS[name])
+    return FilterCatalog(params)
+
+
+@FILTERS.register("structural_alerts")
+class StructuralAlerts:
+    """Rejects molecules that match any alert of the chosen catalogs.
+
+    A rejection reads ``"structural alert PAINS: ene_rhod_A(235); structural alert BRENK:
+    Michael_acceptor_1; Thiocarbonyl_group"``: every matching alert, grouped by the catalog
+    name as given, each description reported once (for the first catalog that matched it).
+
+    Args:
+        catalogs: names from :data:`CATALOGS`; duplicates are ignored.
+
+    Raises:
+        TypeError: if ``catalogs`` is a single string rather than a sequence of names.
+        ValueError: if ``catalogs`` is empty or names an unknown catalog.
+    """
+
+    name = "structural_alerts"
+
+    def __init__(self, catalogs: Sequence[str]) -> None:
+        if isinstance(catalogs, str):
+            raise TypeError(
+                f"structural_alerts: catalogs must be a list of names, not {catalogs!r}"
+            )
+        names = list(dict.fromkeys(catalogs))
+        if not names:
+            raise ValueError("structural_alerts: catalogs is empty")
+        for catalog in names:
+            if catalog not in CATALOGS:
+                raise ValueError(
+                    f"structural_alerts: unknown catalog {catalog!r} (known: {', '.join(CATALOGS)})"
+                )
+        self.catalogs = tuple(names)
+        self.version = f"{RDKIT_VERSION}-{'+'.join(names)}"
+        self._filters = [(catalog, _catalog(catalog)) for catalog in names]
+
+    def check(self, mols: Sequence[Chem.Mol]) -> list[str | None]:
+        """One entry per molecule: ``None`` if no alert matches, else the matching alerts.
+
+        Raises:
+            ValueError: if a molecule is ``None``; the message names the filter and index.
+        """
+        verdicts: list[str | None] = []
+        for i, mol in enumerate(mols):
+            if mol is None:
+                raise ValueError(f"filter {self.name!r}: molecule {i} is None")
+            verdicts.append(self._reason(mol))
+        return verdicts
+
+    def _reason(self, mol: Chem.Mol) -> str | None:
+        seen: set[str] = set()
+        parts: list[str] = []
+        for catalog, filter_catalog in self._filters:
+            found = []
+            for entry in filter_catalog.GetMatches(mol):
+                description = entry.GetDescription()
+                if description not in seen:
+                    seen.add(description)
+                    found.append(description)
+            if found:
+                parts.append(f"structural alert {catalog}: {'; '.join(found)}")
+        return "; ".join(parts) if parts else None

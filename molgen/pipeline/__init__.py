@@ -1,0 +1,1 @@
+"""A campaign round's stages and the factory that builds their components from config."""

@@ -1,0 +1,133 @@
+"""Build a campaign's components (generator, predictors, filters, objectives) from its config.
+
+This is the one place outside the CLI and flows that reads configuration: it turns validated
+config into typed objects that the stage functions take.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import molgen.filters  # noqa: F401  (registers the built-in filters)
+import molgen.predictors  # noqa: F401  (registers the built-in predictors)
+from molgen.config import (
+    Campaign,
+    CampaignError,
+    GraphGAConfig,
+    LinearTransform,
+    ObjectiveConfig,
+    SigmoidTransform,
+    StepTransform,
+)
+from molgen.filters import FILTERS, Filter
+from molgen.generators import GENERATORS, Generator
+from molgen.predictors import PREDICTORS, Predictor
+from molgen.registry import RegistryError
+from molgen.scoring import Objective, linear, sigmoid, step
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DEFAULT_SEEDS = DATA_DIR / "seeds" / "moses_1k.smi"
+
+
+@dataclass(frozen=True)
+class Components:
+    predictors: list[Predictor]
+    filters: list[Filter]
+    objectives: list[Objective]
+
+
+def seeds_path(campaign: Campaign) -> Path:
+    """The generator's seed SMILES file: the campaign's, or the bundled MOSES sample."""
+    path = campaign.generator.seeds or DEFAULT_SEEDS
+    if not path.exists():
+        raise CampaignError(f"generator.seeds: file not found: {path}")
+    return path
+
+
+def _transform(cfg: ObjectiveConfig):  # noqa: ANN202
+    t = cfg.transform
+    if isinstance(t, LinearTransform):
+        return functools.partial(linear, low=t.low, high=t.high)
+    if isinstance(t, SigmoidTransform):
+        return functools.partial(sigmoid, low=t.low, high=t.high, k=t.k)
+    if isinstance(t, StepTransform):
+        return functools.partial(step, low=t.low, high=t.high)
+    raise TypeError(f"unhandled transform {t!r}")
+
+
+def build_components(campaign: Campaign) -> Components:
+    """Instantiate predictors and filters and check that every objective has a value.
+
+    Raises:
+        CampaignError: an unknown predictor, a clash of output names, or an objective whose
+            value no predictor produces; the message names the field.
+    """
+    predictors: list[Predictor] = []
+    outputs: dict[str, str] = {}
+    for i, name in enumerate(campaign.predictors):
+        try:
+            predictor = PREDICTORS.get(name)()
+        except RegistryError as err:
+            raise CampaignError(f"predictors[{i}]: {err}") from err
+        for spec in predictor.outputs:
+            if spec.name in outputs:
+                raise CampaignError(
+                    f"predictors[{i}]: output {spec.name!r} of {name!r} clashes with "
+                    f"predictor {outputs[spec.name]!r}"
+                )
+            outputs[spec.name] = name
+        predictors.append(predictor)
+
+    objectives = []
+    for i, obj in enumerate(campaign.objectives):
+        if obj.value not in outputs:
+            raise CampaignError(
+                f"objectives[{i}].value: no predictor produces {obj.value!r} "
+                f"(available: {', '.join(outputs)})"
+            )
+        b = obj.bounds
+        objectives.append(
+            Objective(
+                value=obj.value,
+                transform=_transform(obj),
+                weight=obj.weight,
+                lower=b.min if b else None,
+                upper=b.max if b else None,
+            )
+        )
+
+    f = campaign.filters
+    filters: list[Filter] = []
+    if f.alerts:
+        filters.append(FILTERS.get("structural_alerts")(catalogs=f.alerts))
+    for rule in f.rules:
+        if rule == "lipinski":
+            filters.append(FILTERS.get("lipinski")(max_violations=f.lipinski_max_violations))
+        else:
+            filters.append(FILTERS.get(rule)())
+    return Components(predictors, filters, objectives)
+
+
+def build_generator(campaign: Campaign, seeds: list[str]) -> Generator:
+    """The campaign's generator, initialized with prepared seed SMILES."""
+    g = campaign.generator
+    if isinstance(g, GraphGAConfig):
+        cls = GENERATORS.get("graph_ga")
+        return cls(
+            seeds=seeds,
+            population_size=g.population_size,
+            mutation_rate=g.mutation_rate,
+            max_heavy_atoms=g.max_heavy_atoms,
+        )
+    raise TypeError(f"unhandled generator config {g!r}")
+
+
+def round_seed(seed: int, round_: int, stage: str) -> int:
+    """A seed for one stage of one round, derived from the campaign seed."""
+    tag = int.from_bytes(hashlib.sha256(stage.encode()).digest()[:4], "little")
+    return int(np.random.SeedSequence([seed, round_, tag]).generate_state(1)[0])

@@ -1,0 +1,400 @@
+"""The stages of a campaign round, each checkpointed under ``<output>/round-<k>/<stage>/``.
+
+Every stage function takes typed arguments and returns a :class:`StageOutput`. Stage tables keep
+rejected rows beside accepted ones, with the reason in the ``reason`` column (null when
+accepted), so a stage's table is the complete record of what it did.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from molgen.artifacts import StageCheckpoint, hash_json, run_batched
+from molgen.chem import mol_from_prepared, prepare_smiles
+from molgen.filters import Filter
+from molgen.generators import Generator
+from molgen.predictors import Predictor
+from molgen.scoring import Objective, score_table
+from molgen.types import PreparedMolecule, Rejection, StageReport
+
+log = logging.getLogger("molgen.pipeline")
+
+
+@dataclass
+class StageOutput:
+    """A stage's complete table, the hash recorded in its manifest, and its report."""
+
+    table: pd.DataFrame
+    output_hash: str
+    report: StageReport
+
+    def accepted(self) -> pd.DataFrame:
+        """Rows with no rejection reason."""
+        if "reason" not in self.table.columns:
+            return self.table
+        return self.table[self.table["reason"].isna()].reset_index(drop=True)
+
+
+def stage_folder(output: Path, round_: int, stage: str) -> Path:
+    return Path(output) / f"round-{round_}" / stage
+
+
+def _run(
+    folder: Path,
+    round_: int,
+    stage: str,
+    key: tuple[str, str, Mapping[str, str]],
+    rows_in: int,
+    compute: Callable[[StageCheckpoint], tuple[pd.DataFrame, int, dict[str, Any]]],
+) -> StageOutput:
+    """Skip a stage whose checkpoint matches, else compute it (resuming finished batches)."""
+    ckpt = StageCheckpoint(folder, *key)
+    t0 = time.perf_counter()
+    if ckpt.is_complete():
+        table = ckpt.read()
+        report = StageReport(round_, stage, "skipped", rows_in, len(table), 0.0)
+        log.info("round %d %s: skipped (checkpoint matches, %d rows)", round_, stage, len(table))
+        return StageOutput(table, ckpt.output_hash(), report)
+    ckpt.start()
+    table, reused, extra = compute(ckpt)
+    out_hash = ckpt.finish(table, extra)
+    status = "resumed" if reused else "ran"
+    seconds = time.perf_counter() - t0
+    report = StageReport(round_, stage, status, rows_in, len(table), seconds, extra)
+    log.info(
+        "round %d %s: %s%s, %d rows in %.1f s",
+        round_,
+        stage,
+        status,
+        f" ({reused} batches reused)" if reused else "",
+        len(table),
+        seconds,
+    )
+    return StageOutput(table, out_hash, report)
+
+
+def _progress(total: int, desc: str) -> tqdm:
+    return tqdm(total=total, desc=desc, unit="mol", leave=False, disable=None)
+
+
+def _prepare_rows(items: Sequence[str]) -> pd.DataFrame:
+    rows = []
+    for smi in items:
+        r = prepare_smiles(smi)
+        if isinstance(r, PreparedMolecule):
+            rows.append((smi, r.smiles, r.inchikey, None))
+        else:
+            rows.append((smi, None, None, r.reason))
+    return pd.DataFrame(rows, columns=["source", "smiles", "inchikey", "reason"])
+
+
+def read_smiles_file(path: Path) -> list[str]:
+    """The first column of each line of a SMILES file; empty lines are kept as ``""``."""
+    return [line.split()[0] if line.split() else "" for line in path.read_text().splitlines()]
+
+
+def seeds_stage(output: Path, seeds_file: Path, seeds_hash: str, batch_size: int) -> StageOutput:
+    """Standardize the generator's seed molecules (round 0); bad lines are rejected."""
+    lines = read_smiles_file(seeds_file)
+
+    def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        table, reused = run_batched(ckpt, lines, batch_size, _prepare_rows)
+        return table, reused, {"source_file": str(seeds_file)}
+
+    key = (seeds_hash, "", {"stage": "seeds-1"})
+    return _run(stage_folder(output, 0, "seeds"), 0, "seeds", key, len(lines), compute)
+
+
+def generate_stage(
+    output: Path,
+    round_: int,
+    generator: Generator,
+    n: int,
+    seed: int,
+    input_hash: str,
+    config_hash: str,
+) -> StageOutput:
+    """Ask the generator (already holding the previous round's state) for ``n`` molecules."""
+
+    def compute(_ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        smiles = generator.generate(n, seed)
+        return pd.DataFrame({"smiles": smiles}), 0, {"seed": seed}
+
+    versions = {"generator": f"{generator.name}-{generator.version}"}
+    key = (hash_json([input_hash, seed]), config_hash, versions)
+    folder = stage_folder(output, round_, "generate")
+    return _run(folder, round_, "generate", key, n, compute)
+
+
+def prepare_stage(
+    output: Path,
+    round_: int,
+    generated: StageOutput,
+    seen: Sequence[str],
+    batch_size: int,
+) -> StageOutput:
+    """Standardize, reject invalid molecules, and drop repeats (in-round and of earlier rounds).
+
+    Repeats are not rejections: they are dropped and counted in the manifest
+    (``duplicates``).
+    """
+    smiles = generated.table["smiles"].tolist()
+    seen_keys = sorted(seen)
+
+    def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        table, reused = run_batched(ckpt, smiles, batch_size, _prepare_rows)
+        earlier = set(seen_keys)
+        repeat = table["inchikey"].notna() & (
+            table["inchikey"].duplicated(keep="first") | table["inchikey"].isin(earlier)
+        )
+        kept = table[~repeat].reset_index(drop=True)
+        return kept, reused, {"duplicates": int(repeat.sum())}
+
+    key = (hash_json([generated.output_hash, seen_keys]), "", {"standardizer": "rdkit-1"})
+    folder = stage_folder(output, round_, "prepare")
+    return _run(folder, round_, "prepare", key, len(smiles), compute)
+
+
+def _predict_one(predictor: Predictor, mols: Sequence[Any]) -> tuple[np.ndarray, list[str | None]]:
+    """Predict a batch; if the batch fails, predict molecules one by one to isolate failures."""
+    k = len(predictor.outputs)
+    try:
+        values = np.asarray(predictor.predict(mols), dtype=float)
+        reasons: list[str | None] = [None] * len(mols)
+    except Exception:  # a plug-in may raise anything: isolate the molecule(s) that fail
+        values = np.full((len(mols), k), np.nan)
+        reasons = [None] * len(mols)
+        for i, mol in enumerate(mols):
+            try:
+                values[i] = np.asarray(predictor.predict([mol]), dtype=float).reshape(k)
+            except Exception as err:  # recorded as this molecule's rejection reason
+                reasons[i] = f"predictor {predictor.name} failed: {type(err).__name__}: {err}"
+    if values.shape != (len(mols), k):
+        raise ValueError(
+            f"predictor {predictor.name!r} returned shape {values.shape}, expected {(len(mols), k)}"
+        )
+    return values, reasons
+
+
+def predict_stage(
+    output: Path,
+    round_: int,
+    prepared: StageOutput,
+    predictors: Sequence[Predictor],
+    batch_size: int,
+) -> StageOutput:
+    """Run every predictor on the prepared molecules, in checkpointed batches."""
+    rows = prepared.accepted()[["inchikey", "smiles"]].to_records(index=False).tolist()
+    columns = [spec.name for p in predictors for spec in p.outputs]
+    bar = _progress(len(rows), f"round {round_} predict")
+
+    def batch(items: Sequence[tuple[str, str]]) -> pd.DataFrame:
+        mols = [mol_from_prepared(smi) for _, smi in items]
+        blocks, reasons = [], [None] * len(items)
+        for p in predictors:
+            values, why = _predict_one(p, mols)
+            blocks.append(values)
+            reasons = [r or w for r, w in zip(reasons, why, strict=True)]
+        values = np.hstack(blocks) if blocks else np.zeros((len(items), 0))
+        df = pd.DataFrame(values, columns=columns)
+        df.insert(0, "smiles", [smi for _, smi in items])
+        df.insert(0, "inchikey", [k for k, _ in items])
+        df["reason"] = pd.Series(reasons, dtype=object)
+        return df
+
+    def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        with bar:
+            table, reused = run_batched(ckpt, rows, batch_size, batch, bar.update)
+        if table.empty:
+            table = batch([])
+        return table, reused, {}
+
+    versions = {p.name: p.version for p in predictors}
+    key = (prepared.output_hash, hash_json(columns), versions)
+    return _run(stage_folder(output, round_, "predict"), round_, "predict", key, len(rows), compute)
+
+
+def filter_stage(
+    output: Path,
+    round_: int,
+    predicted: StageOutput,
+    filters: Sequence[Filter],
+    objectives: Sequence[Objective],
+    batch_size: int,
+) -> StageOutput:
+    """Apply structural alerts, rule sets and the objectives' hard bounds."""
+    table = predicted.accepted()
+    records = table.to_dict("records")
+    bar = _progress(len(records), f"round {round_} filter")
+
+    def batch(items: Sequence[dict[str, Any]]) -> pd.DataFrame:
+        mols = [mol_from_prepared(r["smiles"]) for r in items]
+        reasons: list[list[str]] = [[] for _ in items]
+        for f in filters:
+            for i, why in enumerate(f.check(mols)):
+                if why:
+                    reasons[i].append(why)
+        for i, r in enumerate(items):
+            for o in objectives:
+                why = o.violation(float(r[o.value]))
+                if why:
+                    reasons[i].append(f"bound: {why}")
+        df = pd.DataFrame(list(items), columns=table.columns)
+        df["reason"] = pd.Series(["; ".join(r) if r else None for r in reasons], dtype=object)
+        return df
+
+    def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        with bar:
+            out, reused = run_batched(ckpt, records, batch_size, batch, bar.update)
+        if out.empty:
+            out = batch([])
+        return out, reused, {"rejected": int(out["reason"].notna().sum())}
+
+    bounds = [(o.value, o.lower, o.upper) for o in objectives]
+    versions = {f.name: f.version for f in filters}
+    key = (predicted.output_hash, hash_json(bounds), versions)
+    return _run(
+        stage_folder(output, round_, "filter"), round_, "filter", key, len(records), compute
+    )
+
+
+def score_stage(
+    output: Path,
+    round_: int,
+    filtered: StageOutput,
+    objectives: Sequence[Objective],
+    aggregation: str,
+    config_hash: str,
+) -> StageOutput:
+    """Desirabilities, aggregate score and in-round Pareto rank, sorted best first."""
+    table = filtered.accepted().drop(columns=["reason"], errors="ignore")
+
+    def compute(_ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        scores = score_table(table, objectives, aggregation)
+        out = pd.concat([table, scores], axis=1)
+        out = out.sort_values(["score", "inchikey"], ascending=[False, True], kind="stable")
+        return out.reset_index(drop=True), 0, {}
+
+    key = (filtered.output_hash, config_hash, {"scoring": "1"})
+    return _run(stage_folder(output, round_, "score"), round_, "score", key, len(table), compute)
+
+
+def _rejections(stage: str, table: pd.DataFrame, input_col: str) -> list[Rejection]:
+    if "reason" not in table.columns:
+        return []
+    bad = table[table["reason"].notna()]
+    return [
+        Rejection(stage, str(i), str(r)) for i, r in zip(bad[input_col], bad["reason"], strict=True)
+    ]
+
+
+def store_stage(
+    output: Path,
+    round_: int,
+    write: Callable[..., None],
+    prepared: StageOutput,
+    predicted: StageOutput,
+    filtered: StageOutput,
+    scored: StageOutput,
+    predictors: Sequence[Predictor],
+    objectives: Sequence[Objective],
+    provenance: Mapping[str, Any],
+    store_key: str,
+) -> StageOutput:
+    """Write the round to the candidate store in one transaction.
+
+    Args:
+        write: ``CandidateStore.write_round`` bound to the campaign (takes ``round_``,
+            ``molecules``, ``predictions``, ``candidates``, ``rejections``).
+        provenance: recorded with every candidate of the round.
+        store_key: identifies the store and campaign, so a different store is written afresh.
+    """
+    pred = predicted.accepted()
+    scores = scored.table
+
+    def compute(_ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        molecules = list(zip(pred["inchikey"], pred["smiles"], strict=True))
+        predictions = [
+            (key, p.name, p.version, spec.name, float(value))
+            for p in predictors
+            for spec in p.outputs
+            for key, value in zip(pred["inchikey"], pred[spec.name], strict=True)
+        ]
+        candidates = [
+            {
+                "inchikey": row["inchikey"],
+                "score": float(row["score"]),
+                "objectives": {
+                    o.value: {
+                        "value": float(row[o.value]),
+                        "desirability": float(row[f"d_{o.value}"]),
+                        "weight": o.weight,
+                    }
+                    for o in objectives
+                },
+                "provenance": dict(provenance),
+            }
+            for row in scores.to_dict("records")
+        ]
+        rejections = (
+            _rejections("prepare", prepared.table, "source")
+            + _rejections("predict", predicted.table, "smiles")
+            + _rejections("filter", filtered.table, "smiles")
+        )
+        write(
+            round_=round_,
+            molecules=molecules,
+            predictions=predictions,
+            candidates=candidates,
+            rejections=rejections,
+        )
+        out = pd.DataFrame({"inchikey": scores["inchikey"], "score": scores["score"]})
+        return out, 0, {"rejections": len(rejections), "predictions": len(predictions)}
+
+    inputs = [prepared.output_hash, predicted.output_hash, filtered.output_hash, scored.output_hash]
+    key = (hash_json(inputs), hash_json([store_key, provenance]), {"store": "1"})
+    return _run(stage_folder(output, round_, "store"), round_, "store", key, len(scores), compute)
+
+
+def update_stage(
+    output: Path,
+    round_: int,
+    generator: Generator,
+    scored: StageOutput,
+    state_hash: str,
+) -> tuple[StageOutput, dict[str, Any]]:
+    """Feed the round's scores back to the generator and save its new state.
+
+    Returns:
+        The stage output (the new population) and the generator state to carry to the next
+        round (``files/state.json`` in the stage folder).
+    """
+    folder = stage_folder(output, round_, "update")
+
+    def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        generator.update(scored.table["smiles"].tolist(), scored.table["score"].tolist())
+        state = generator.state_dict()
+        (ckpt.files / "state.json").write_text(json.dumps(state))
+        return pd.DataFrame({"state": [json.dumps(state, sort_keys=True)]}), 0, {}
+
+    versions = {"generator": f"{generator.name}-{generator.version}"}
+    key = (hash_json([state_hash, scored.output_hash]), "", versions)
+    result = _run(folder, round_, "update", key, len(scored.table), compute)
+    return result, json.loads((folder / "files" / "state.json").read_text())
+
+
+def seed_rejections(seeds: StageOutput) -> list[Rejection]:
+    """The seed file's lines that could not be used, as round-0 rejections."""
+    table = seeds.table.copy()
+    table["source"] = [s if s else f"<empty line {i + 1}>" for i, s in enumerate(table["source"])]
+    return _rejections("seeds", table, "source")

@@ -1,0 +1,84 @@
+"""The candidate store's tables (SQLAlchemy 2 declarative models)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Molecule(Base):
+    """A standardized molecule; InChIKey is its identity across campaigns."""
+
+    __tablename__ = "molecules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inchikey: Mapped[str] = mapped_column(String(27), unique=True, index=True)
+    smiles: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Prediction(Base):
+    """One predicted value, keyed by molecule, predictor, predictor version and output column."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (UniqueConstraint("molecule_id", "predictor", "version", "output"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    molecule_id: Mapped[int] = mapped_column(ForeignKey("molecules.id"), index=True)
+    predictor: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(200))
+    output: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float] = mapped_column(Float)
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    config_hash: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Candidate(Base):
+    """A molecule proposed by a campaign that passed its filters, with score and provenance."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (UniqueConstraint("campaign_id", "molecule_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    molecule_id: Mapped[int] = mapped_column(ForeignKey("molecules.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer, index=True)
+    pareto_rank: Mapped[int] = mapped_column(Integer)
+    objectives: Mapped[dict[str, Any]] = mapped_column(JSON)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RejectionRow(Base):
+    """An input a stage refused, with the reason."""
+
+    __tablename__ = "rejections"
+    __table_args__ = (UniqueConstraint("campaign_id", "round", "stage", "input"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(50))
+    input: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)

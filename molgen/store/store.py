@@ -1,0 +1,262 @@
+"""The candidate store: molecules, predictions, candidates and rejections in one database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from molgen.scoring.aggregate import pareto_ranks
+from molgen.store.schema import Base, CampaignRow, Candidate, Molecule, Prediction, RejectionRow
+from molgen.types import Rejection
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used; the message names the URL and the reason."""
+
+
+def _insert(engine: Engine, table: Any) -> Any:
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise StoreError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
+
+
+def _upsert(
+    s: Session,
+    engine: Engine,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update_cols: Sequence[str] = (),
+    chunk: int = 500,
+) -> None:
+    """Insert ``rows``; on a conflict over ``keys`` update ``update_cols`` (or do nothing).
+
+    Chunked so that no statement exceeds SQLite's limit on bound parameters.
+    """
+    for start in range(0, len(rows), chunk):
+        stmt = _insert(engine, table).values(list(rows[start : start + chunk]))
+        if update_cols:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: getattr(stmt.excluded, c) for c in update_cols},
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        s.execute(stmt)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+class CandidateStore:
+    """Read and write a campaign's results.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``). The SQLite
+            file's folder is created if needed and the tables on first use.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = create_engine(url)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            Base.metadata.create_all(self.engine)
+        except Exception as err:  # driver and connection errors have no common base class
+            raise StoreError(f"cannot open store {url!r}: {err}") from err
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def campaign_id(self, name: str, config_hash: str, seed: int, config: dict[str, Any]) -> int:
+        """The id of campaign ``name``, created or updated to the given config."""
+        with Session(self.engine) as s, s.begin():
+            row = s.scalar(select(CampaignRow).where(CampaignRow.name == name))
+            if row is None:
+                row = CampaignRow(name=name, config_hash=config_hash, seed=seed, config=config)
+                s.add(row)
+            else:
+                row.config_hash, row.seed, row.config = config_hash, seed, config
+            s.flush()
+            return row.id
+
+    def write_round(
+        self,
+        campaign_id: int,
+        round_: int,
+        molecules: Sequence[tuple[str, str]],
+        predictions: Sequence[tuple[str, str, str, str, float]],
+        candidates: Sequence[dict[str, Any]],
+        rejections: Iterable[Rejection],
+    ) -> None:
+        """Write one round's results in a single transaction, then re-rank the campaign.
+
+        Args:
+            molecules: ``(inchikey, smiles)`` pairs.
+            predictions: ``(inchikey, predictor, version, output, value)`` rows.
+            candidates: dicts with ``inchikey, score, objectives, provenance``; ``objectives``
+                maps each objective to ``{"value": raw, "desirability": d}`` (Pareto uses d).
+            rejections: the round's rejections.
+
+        Writing the same round again updates rows in place: no duplicates.
+        """
+        e = self.engine
+        with Session(e) as s, s.begin():
+            mol_rows = [{"inchikey": k, "smiles": smi} for k, smi in molecules]
+            _upsert(s, e, Molecule, mol_rows, ["inchikey"])
+            keys = sorted({k for k, _ in molecules})
+            ids: dict[str, int] = {}
+            for start in range(0, len(keys), 500):
+                q = select(Molecule.inchikey, Molecule.id).where(
+                    Molecule.inchikey.in_(keys[start : start + 500])
+                )
+                ids.update((k, i) for k, i in s.execute(q))
+            pred_rows = [
+                {"molecule_id": ids[k], "predictor": p, "version": v, "output": o, "value": x}
+                for k, p, v, o, x in predictions
+            ]
+            _upsert(
+                s,
+                e,
+                Prediction,
+                pred_rows,
+                ["molecule_id", "predictor", "version", "output"],
+                ["value"],
+            )
+            cand_rows = [
+                {
+                    "campaign_id": campaign_id,
+                    "molecule_id": ids[c["inchikey"]],
+                    "round": round_,
+                    "score": float(c["score"]),
+                    "rank": 0,
+                    "pareto_rank": 0,
+                    "objectives": c["objectives"],
+                    "provenance": c["provenance"],
+                }
+                for c in candidates
+            ]
+            _upsert(
+                s,
+                e,
+                Candidate,
+                cand_rows,
+                ["campaign_id", "molecule_id"],
+                ["round", "score", "objectives", "provenance"],
+            )
+            rej_rows = [
+                {
+                    "campaign_id": campaign_id,
+                    "round": round_,
+                    "stage": r.stage,
+                    "input": r.input,
+                    "reason": r.reason,
+                }
+                for r in rejections
+            ]
+            _upsert(
+                s,
+                e,
+                RejectionRow,
+                rej_rows,
+                ["campaign_id", "round", "stage", "input"],
+                ["reason"],
+            )
+            self._rerank(s, campaign_id)
+
+    @staticmethod
+    def _rerank(s: Session, campaign_id: int) -> None:
+        rows = s.execute(
+            select(Candidate.id, Candidate.score, Molecule.inchikey, Candidate.objectives)
+            .join(Molecule, Molecule.id == Candidate.molecule_id)
+            .where(Candidate.campaign_id == campaign_id)
+        ).all()
+        if not rows:
+            return
+        order = sorted(rows, key=lambda r: (-r.score, r.inchikey))
+        names = sorted(rows[0].objectives)
+        d = np.array([[r.objectives[n]["desirability"] for n in names] for r in rows], dtype=float)
+        pareto = pareto_ranks(np.nan_to_num(d, nan=0.0))
+        pareto_by_id = {r.id: int(p) for r, p in zip(rows, pareto, strict=True)}
+        s.execute(
+            update(Candidate),
+            [
+                {"id": r.id, "rank": i + 1, "pareto_rank": pareto_by_id[r.id]}
+                for i, r in enumerate(order)
+            ],
+        )
+
+    def top(self, campaign: str, n: int | None = None) -> list[dict[str, Any]]:
+        """The campaign's best candidates by rank, as plain dicts (for JSON, CSV, tables)."""
+        with Session(self.engine) as s:
+            cid = s.scalar(select(CampaignRow.id).where(CampaignRow.name == campaign))
+            if cid is None:
+                raise StoreError(f"store {self.url!r} has no campaign named {campaign!r}")
+            q = (
+                select(Candidate, Molecule)
+                .join(Molecule, Molecule.id == Candidate.molecule_id)
+                .where(Candidate.campaign_id == cid)
+                .order_by(Candidate.rank)
+            )
+            if n is not None:
+                q = q.limit(n)
+            return [
+                {
+                    "rank": c.rank,
+                    "smiles": m.smiles,
+                    "inchikey": m.inchikey,
+                    "score": c.score,
+                    "pareto_rank": c.pareto_rank,
+                    "round": c.round,
+                    "objectives": c.objectives,
+                    "provenance": c.provenance,
+                }
+                for c, m in s.execute(q)
+            ]
+
+    def counts(self, campaign: str) -> dict[str, int]:
+        """Row counts for a campaign (candidates, rejections), and store-wide tables."""
+        with Session(self.engine) as s:
+            cid = s.scalar(select(CampaignRow.id).where(CampaignRow.name == campaign))
+            return {
+                "candidates": s.scalar(
+                    select(func.count()).select_from(Candidate).where(Candidate.campaign_id == cid)
+                )
+                or 0,
+                "rejections": s.scalar(
+                    select(func.count())
+                    .select_from(RejectionRow)
+                    .where(RejectionRow.campaign_id == cid)
+                )
+                or 0,
+                "molecules": s.scalar(select(func.count()).select_from(Molecule)) or 0,
+                "predictions": s.scalar(select(func.count()).select_from(Prediction)) or 0,
+            }
+
+    def rejections(self, campaign: str) -> list[dict[str, Any]]:
+        with Session(self.engine) as s:
+            q = (
+                select(RejectionRow)
+                .join(CampaignRow, CampaignRow.id == RejectionRow.campaign_id)
+                .where(CampaignRow.name == campaign)
+                .order_by(RejectionRow.round, RejectionRow.stage, RejectionRow.id)
+            )
+            return [
+                {"round": r.round, "stage": r.stage, "input": r.input, "reason": r.reason}
+                for r in s.scalars(q)
+            ]

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TINY = """
+name = "{name}"
+seed = {seed}
+output = "{output}"
+predictors = [{predictors}]
+[target]
+name = "DRD2"
+[generator]
+kind = "graph_ga"
+population_size = 20
+{seeds}
+[budget]
+rounds = {rounds}
+molecules_per_round = {n}
+[[objectives]]
+value = "{qed}"
+weight = 2.0
+transform = {{ kind = "linear", low = 0.2, high = 0.95 }}
+[[objectives]]
+value = "sa_score"
+transform = {{ kind = "sigmoid", low = 5.0, high = 2.0 }}
+bounds = {{ max = 6.0 }}
+[runtime]
+batch_size = {batch}
+"""
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """One Prefect test server for the session; its URL lets subprocesses share it."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield PREFECT_API_URL.value()
+
+
+@pytest.fixture
+def write_campaign(tmp_path: Path):
+    def write(
+        name: str = "tiny",
+        seed: int = 7,
+        rounds: int = 2,
+        n: int = 30,
+        batch: int = 10,
+        seeds: Path | None = None,
+        slow: bool = False,
+        folder: str = "run",
+    ) -> Path:
+        predictors = ['"qed"', '"sa_score"', '"logp"', '"mw"', '"tpsa"', '"hbd"', '"hba"']
+        predictors += ['"rotatable_bonds"']
+        if slow:
+            predictors.append('"slow_plugin:SlowQED"')
+        path = tmp_path / folder / "campaign.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            TINY.format(
+                name=name,
+                seed=seed,
+                output="out",
+                seeds=f'seeds = "{seeds}"' if seeds else 'seeds = "seeds.smi"',
+                rounds=rounds,
+                n=n,
+                predictors=", ".join(predictors),
+                qed="slow_qed" if slow else "qed",
+                batch=batch,
+            )
+        )
+        if seeds is None:
+            from molgen.pipeline.components import DEFAULT_SEEDS
+
+            lines = DEFAULT_SEEDS.read_text().splitlines()[:60]
+            (path.parent / "seeds.smi").write_text("\n".join(lines) + "\n")
+        return path
+
+    return write

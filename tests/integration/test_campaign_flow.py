@@ -1,0 +1,124 @@
+"""The real campaign flow, store and checkpoints on tiny budgets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from molgen.config import load_campaign
+from molgen.store import CandidateStore
+
+pytestmark = pytest.mark.integration
+
+
+def _run(path: Path) -> list[dict]:
+    from flows.campaign import campaign_flow
+
+    return campaign_flow(str(path))
+
+
+def _top(path: Path) -> list[tuple]:
+    c = load_campaign(path)
+    store = CandidateStore(c.store_url)
+    try:
+        rows = store.top(c.name)
+    finally:
+        store.close()
+    return [(r["rank"], r["inchikey"], round(r["score"], 10), r["round"]) for r in rows]
+
+
+def _counts(path: Path) -> dict:
+    c = load_campaign(path)
+    store = CandidateStore(c.store_url)
+    try:
+        return store.counts(c.name)
+    finally:
+        store.close()
+
+
+def test_flow_runs_then_skips_everything(prefect_api, write_campaign):
+    path = write_campaign()
+    reports = _run(path)
+    stages = {(r["round"], r["stage"]) for r in reports}
+    assert (2, "store") in stages and (1, "generate") in stages
+    assert all(r["status"] == "ran" for r in reports)
+    top = _top(path)
+    assert len(top) >= 10
+    assert [r[0] for r in top] == list(range(1, len(top) + 1))
+    out = load_campaign(path).output
+    manifest = json.loads((out / "round-1" / "predict" / "manifest.json").read_text())
+    assert manifest["rows"] > 0 and len(manifest["input_hash"]) == 64
+    assert (out / "round-2" / "score" / "data.parquet").exists()
+
+    again = _run(path)
+    assert [r["status"] for r in again] == ["skipped"] * len(again)
+    assert _top(path) == top
+
+
+def test_same_seed_same_candidates_other_seed_differs(prefect_api, write_campaign):
+    a = write_campaign(folder="a")
+    b = write_campaign(folder="b")
+    c = write_campaign(folder="c", seed=8)
+    for p in (a, b, c):
+        _run(p)
+    assert _top(a) == _top(b)
+    assert _top(a) != _top(c)
+
+
+def test_bad_seeds_are_rejected_and_run_finishes(prefect_api, write_campaign, data_dir):
+    path = write_campaign(seeds=data_dir / "bad_seeds.smi", rounds=1, n=20)
+    _run(path)
+    c = load_campaign(path)
+    store = CandidateStore(c.store_url)
+    rejected = {r["input"]: r["reason"] for r in store.rejections(c.name) if r["stage"] == "seeds"}
+    store.close()
+    assert set(rejected) == {"<empty line 2>", "C1CC", "C(C)(C)(C)(C)C", "this"}
+    assert "unclosed ring" in rejected["C1CC"]
+    assert "valence" in rejected["C(C)(C)(C)(C)C"].lower()
+    assert len(_top(path)) > 0
+
+
+def test_killed_run_resumes_to_same_candidates(prefect_api, write_campaign):
+    reference = write_campaign(folder="ref", slow=True)
+    _run(reference)
+    expected = _top(reference)
+
+    path = write_campaign(folder="killed", slow=True)
+    out = load_campaign(path).output
+    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).parents[1] / "data" / "plugins"), env.get("PYTHONPATH", "")]
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "molgen.cli.main", "run", str(path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    parts = out / "round-2" / "predict" / "parts"
+    deadline = time.monotonic() + 240
+    try:
+        while not any(parts.glob("*/batch-00001.parquet")):
+            assert proc.poll() is None, "run ended before it could be killed"
+            assert time.monotonic() < deadline, "predict stage of round 2 never started"
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not (out / "round-2" / "predict" / "manifest.json").exists()
+
+    reports = _run(path)
+    status = {(r["round"], r["stage"]): r["status"] for r in reports}
+    assert status[(1, "predict")] == "skipped"
+    assert status[(2, "predict")] == "resumed"
+    assert _top(path) == expected
+    counts = _counts(path)
+    assert counts["candidates"] == len(expected)
