@@ -69,7 +69,8 @@ class StageReport:
     """What a stage did in one round, for logs, the CLI and Prefect artifacts.
 
     ``status`` is ``"ran"``, ``"resumed"`` (continued from complete batches) or ``"skipped"``
-    (its checkpoint matched and nothing was recomputed).
+    (its checkpoint matched and nothing was recomputed). ``rows_out`` counts accepted rows,
+    ``rows_rejected`` the rows the stage rejected with a reason.
     """
 
     round: int
@@ -78,4 +79,5 @@ class StageReport:
     rows_in: int
     rows_out: int
     seconds: float
+    rows_rejected: int = 0
     extra: dict[str, Any] = field(default_factory=dict)

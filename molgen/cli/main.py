@@ -108,7 +108,9 @@ def run(
     except (CampaignError, RegistryError) as err:
         raise _fail(f"{campaign_file}: {err}") from err
     reports = campaign_flow(str(campaign_file.resolve()))
-    table = Table("round", "stage", "status", "in", "out", "seconds", title=campaign.name)
+    table = Table(
+        "round", "stage", "status", "in", "out", "rejected", "seconds", title=campaign.name
+    )
     for r in reports:
         style = {"skipped": "dim", "resumed": "yellow"}.get(r["status"], "")
         table.add_row(
@@ -117,6 +119,7 @@ def run(
             r["status"],
             str(r["rows_in"]),
             str(r["rows_out"]),
+            str(r["rows_rejected"]),
             f"{r['seconds']:.1f}",
             style=style,
         )
@@ -172,9 +175,8 @@ def top(
                 ]
             )
     else:
-        table = Table(
-            "rank", "score", "pareto", "round", *objectives, "SMILES", title=campaign.name
-        )
+        table = Table("rank", "score", "pareto", "round", *objectives, title=campaign.name)
+        table.add_column("SMILES", overflow="fold")
         for r in rows:
             table.add_row(
                 str(r["rank"]),

@@ -62,7 +62,10 @@ def _run(
     t0 = time.perf_counter()
     if ckpt.is_complete():
         table = ckpt.read()
-        report = StageReport(round_, stage, "skipped", rows_in, len(table), 0.0)
+        bad = _n_rejected(table)
+        report = StageReport(
+            round_, stage, "skipped", rows_in, len(table) - bad, 0.0, rows_rejected=bad
+        )
         log.info("round %d %s: skipped (checkpoint matches, %d rows)", round_, stage, len(table))
         return StageOutput(table, ckpt.output_hash(), report)
     ckpt.start()
@@ -70,7 +73,10 @@ def _run(
     out_hash = ckpt.finish(table, extra)
     status = "resumed" if reused else "ran"
     seconds = time.perf_counter() - t0
-    report = StageReport(round_, stage, status, rows_in, len(table), seconds, extra)
+    bad = _n_rejected(table)
+    report = StageReport(
+        round_, stage, status, rows_in, len(table) - bad, seconds, rows_rejected=bad, extra=extra
+    )
     log.info(
         "round %d %s: %s%s, %d rows in %.1f s",
         round_,
@@ -81,6 +87,10 @@ def _run(
         seconds,
     )
     return StageOutput(table, out_hash, report)
+
+
+def _n_rejected(table: pd.DataFrame) -> int:
+    return int(table["reason"].notna().sum()) if "reason" in table.columns else 0
 
 
 def _progress(total: int, desc: str) -> tqdm:
