@@ -1,7 +1,8 @@
 """The campaign flow: one flow run per campaign, one task run per stage and round.
 
-Run it with ``molgen run CAMPAIGN.toml``, or deploy it with ``prefect deploy`` (see
-``prefect.yaml``). With no ``PREFECT_API_URL`` set, Prefect starts a temporary local server.
+Run it with ``molgen run CAMPAIGN.toml`` (or ``python flows/campaign.py CAMPAIGN.toml``); its
+entrypoint for Prefect deployments is ``flows/campaign.py:campaign_flow``. With no
+``PREFECT_API_URL`` set, Prefect starts a temporary local server.
 """
 
 from __future__ import annotations

@@ -61,6 +61,31 @@ def test_flow_runs_then_skips_everything(prefect_api, write_campaign):
     assert [r["status"] for r in again] == ["skipped"] * len(again)
     assert _top(path) == top
 
+    from rdkit import Chem
+    from typer.testing import CliRunner
+
+    from molgen.cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["top", str(path), "--format", "json", "--n", "10"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 10
+    first = rows[0]
+    assert Chem.MolToSmiles(Chem.MolFromSmiles(first["smiles"])) == first["smiles"]
+    assert Chem.MolToInchiKey(Chem.MolFromSmiles(first["smiles"])) == first["inchikey"]
+    assert set(first["objectives"]) == {"qed", "sa_score"}
+    assert first["provenance"]["generator"]["generator"] == "graph_ga"
+    assert first["provenance"]["config_hash"] == load_campaign(path).config_hash()
+    assert set(first["provenance"]["predictors"]) >= {"qed", "sa_score", "logp"}
+
+    sdf = path.parent / "top.sdf"
+    result = runner.invoke(app, ["export", str(path), "--sdf", str(sdf), "--n", "5"])
+    assert result.exit_code == 0, result.output
+    mols = list(Chem.SDMolSupplier(str(sdf)))
+    assert [m.GetProp("inchikey") for m in mols] == [r["inchikey"] for r in rows[:5]]
+    assert float(mols[0].GetProp("qed")) == pytest.approx(first["objectives"]["qed"]["value"], 1e-3)
+
 
 def test_same_seed_same_candidates_other_seed_differs(prefect_api, write_campaign):
     a = write_campaign(folder="a")
