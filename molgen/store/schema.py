@@ -82,3 +82,27 @@ class RejectionRow(Base):
     stage: Mapped[str] = mapped_column(String(50))
     input: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class Docking(Base):
+    """A docking result, the cache that keeps molgen from docking a molecule twice.
+
+    Keyed by molecule, receptor hash and docking-settings hash; shared by every campaign that
+    uses the same store. Failures are kept too (``score`` null, ``reason`` set) when they are
+    deterministic, so a molecule that cannot be embedded is not retried.
+    """
+
+    __tablename__ = "dockings"
+    __table_args__ = (UniqueConstraint("molecule_id", "receptor_hash", "settings_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    molecule_id: Mapped[int] = mapped_column(ForeignKey("molecules.id"), index=True)
+    receptor_hash: Mapped[str] = mapped_column(String(64))
+    settings_hash: Mapped[str] = mapped_column(String(64))
+    engine: Mapped[str] = mapped_column(String(100))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    poses_sdf: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

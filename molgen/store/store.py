@@ -12,7 +12,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from molgen.scoring.aggregate import pareto_ranks
-from molgen.store.schema import Base, CampaignRow, Candidate, Molecule, Prediction, RejectionRow
+from molgen.store.schema import (
+    Base,
+    CampaignRow,
+    Candidate,
+    Docking,
+    Molecule,
+    Prediction,
+    RejectionRow,
+)
 from molgen.types import Rejection
 
 
@@ -117,15 +125,7 @@ class CandidateStore:
         """
         e = self.engine
         with Session(e) as s, s.begin():
-            mol_rows = [{"inchikey": k, "smiles": smi} for k, smi in molecules]
-            _upsert(s, e, Molecule, mol_rows, ["inchikey"])
-            keys = sorted({k for k, _ in molecules})
-            ids: dict[str, int] = {}
-            for start in range(0, len(keys), 500):
-                q = select(Molecule.inchikey, Molecule.id).where(
-                    Molecule.inchikey.in_(keys[start : start + 500])
-                )
-                ids.update((k, i) for k, i in s.execute(q))
+            ids = self._molecule_ids(s, molecules)
             pred_rows = [
                 {"molecule_id": ids[k], "predictor": p, "version": v, "output": o, "value": x}
                 for k, p, v, o, x in predictions
@@ -178,6 +178,75 @@ class CandidateStore:
                 ["reason"],
             )
             self._rerank(s, campaign_id)
+
+    def _molecule_ids(self, s: Session, molecules: Sequence[tuple[str, str]]) -> dict[str, int]:
+        rows = [{"inchikey": k, "smiles": smi} for k, smi in molecules]
+        _upsert(s, self.engine, Molecule, rows, ["inchikey"])
+        keys = sorted({k for k, _ in molecules})
+        ids: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            q = select(Molecule.inchikey, Molecule.id).where(
+                Molecule.inchikey.in_(keys[start : start + 500])
+            )
+            ids.update((k, i) for k, i in s.execute(q))
+        return ids
+
+    def cached_dockings(
+        self, inchikeys: Sequence[str], receptor_hash: str, settings_hash: str
+    ) -> dict[str, dict[str, Any]]:
+        """Docking results already stored for these molecules, target and settings."""
+        out: dict[str, dict[str, Any]] = {}
+        with Session(self.engine) as s:
+            for start in range(0, len(inchikeys), 500):
+                q = (
+                    select(Molecule.inchikey, Docking)
+                    .join(Docking, Docking.molecule_id == Molecule.id)
+                    .where(
+                        Molecule.inchikey.in_(list(inchikeys[start : start + 500])),
+                        Docking.receptor_hash == receptor_hash,
+                        Docking.settings_hash == settings_hash,
+                    )
+                )
+                for key, d in s.execute(q):
+                    out[key] = {"score": d.score, "poses_sdf": d.poses_sdf, "reason": d.reason}
+        return out
+
+    def write_dockings(
+        self,
+        results: Sequence[dict[str, Any]],
+        receptor_hash: str,
+        settings_hash: str,
+        engine: str,
+        settings: dict[str, Any],
+    ) -> None:
+        """Store docking results (dicts with ``inchikey, smiles, score, poses_sdf, reason,
+        seconds``) in one transaction; a repeated result replaces the stored one."""
+        if not results:
+            return
+        with Session(self.engine) as s, s.begin():
+            ids = self._molecule_ids(s, [(r["inchikey"], r["smiles"]) for r in results])
+            rows = [
+                {
+                    "molecule_id": ids[r["inchikey"]],
+                    "receptor_hash": receptor_hash,
+                    "settings_hash": settings_hash,
+                    "engine": engine,
+                    "settings": settings,
+                    "score": r["score"],
+                    "poses_sdf": r["poses_sdf"],
+                    "reason": r["reason"],
+                    "seconds": r["seconds"],
+                }
+                for r in results
+            ]
+            _upsert(
+                s,
+                self.engine,
+                Docking,
+                rows,
+                ["molecule_id", "receptor_hash", "settings_hash"],
+                ["engine", "settings", "score", "poses_sdf", "reason", "seconds"],
+            )
 
     @staticmethod
     def _rerank(s: Session, campaign_id: int) -> None:

@@ -1,0 +1,76 @@
+"""The DockingEngine interface, its registry, and docking settings and results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+from molgen.artifacts import hash_json
+from molgen.registry import Registry
+from molgen.targets import Target
+
+
+@dataclass(frozen=True)
+class DockingSettings:
+    """How to dock; everything here changes results and so is part of the cache key.
+
+    Attributes:
+        exhaustiveness: Vina's number of Monte Carlo chains.
+        n_poses: poses kept per ligand.
+        seed: random seed for embedding and search.
+        box_padding: Å added to each edge of the target's box.
+        engine: registered engine name (part of the cache key: engines differ).
+    """
+
+    exhaustiveness: int = 8
+    n_poses: int = 9
+    seed: int = 0
+    box_padding: float = 0.0
+    engine: str = "vina"
+
+    def hash(self) -> str:
+        return hash_json(asdict(self))
+
+
+@dataclass(frozen=True)
+class DockResult:
+    """One ligand's docking outcome.
+
+    Attributes:
+        key: the caller's identifier (an InChIKey in campaigns).
+        smiles: the ligand as docked.
+        score: best pose's Vina score in kcal/mol (lower is better); None if it failed.
+        poses_sdf: all poses as an SD block, best first, each with its score; None if failed.
+        reason: why it failed; None on success.
+        seconds: wall time spent on this ligand (embedding, preparation and search).
+        cacheable: False for failures that may not repeat (timeouts, crashed workers).
+    """
+
+    key: str
+    smiles: str
+    score: float | None
+    poses_sdf: str | None
+    reason: str | None
+    seconds: float
+    cacheable: bool = True
+
+
+@runtime_checkable
+class DockingEngine(Protocol):
+    """Docks ligands into a target; implementations may run locally or on a cluster."""
+
+    name: ClassVar[str]
+    version: str
+
+    def dock(
+        self, ligands: Sequence[tuple[str, str]], target: Target, settings: DockingSettings
+    ) -> Iterator[DockResult]:
+        """Dock ``(key, smiles)`` pairs, yielding results as they finish (in any order).
+
+        A ligand that fails yields a result with ``reason`` set; the rest go on.
+        """
+        ...
+
+
+DOCKING_ENGINES: Registry[DockingEngine] = Registry("docking engine", "molgen.docking_engines")

@@ -1,0 +1,144 @@
+"""AutoDock Vina 1.2 through its Python API, one CPU per ligand, one worker process per core.
+
+Each worker process computes the receptor's grid maps once and reuses them for every ligand it
+docks. A ligand that runs past its timeout is killed with its worker (pebble restarts the
+worker, which recomputes its maps); the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import as_completed
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from molgen.docking.base import DOCKING_ENGINES, DockingSettings, DockResult
+from molgen.docking.ligand import LigandError, ligand_pdbqt, poses_to_sdf
+from molgen.targets import Target
+
+_worker: dict[str, Any] = {}
+
+
+def _vina_version() -> str:
+    from importlib.metadata import version
+
+    return version("vina")
+
+
+def box_of(target: Target, settings: DockingSettings) -> tuple[list[float], list[float]]:
+    """The search box centre and edge lengths (Å), padding included."""
+    return list(target.center), [s + settings.box_padding for s in target.size]
+
+
+def _init_worker(receptor: str, center: list[float], size: list[float], seed: int) -> None:
+    """Load the receptor and compute its grid maps once in this worker process."""
+    from vina import Vina
+
+    v = Vina(sf_name="vina", cpu=1, seed=seed, verbosity=0)
+    with _quiet_stdout():  # Vina prints a box-volume warning on C-level stdout
+        v.set_receptor(rigid_pdbqt_filename=receptor)
+        v.compute_vina_maps(center=center, box_size=size)
+    _worker["vina"] = v
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def dock_one(key: str, smiles: str, settings: DockingSettings) -> DockResult:
+    """Dock one ligand with the worker's precomputed maps (run inside a worker process)."""
+    t0 = time.perf_counter()
+    try:
+        pdbqt = ligand_pdbqt(smiles, settings.seed)
+    except LigandError as err:
+        return DockResult(key, smiles, None, None, str(err), time.perf_counter() - t0)
+    v = _worker["vina"]
+    try:
+        v.set_ligand_from_string(pdbqt)
+        v.dock(exhaustiveness=settings.exhaustiveness, n_poses=settings.n_poses)
+    except (RuntimeError, TypeError) as err:
+        return DockResult(key, smiles, None, None, f"Vina failed: {err}", time.perf_counter() - t0)
+    energies = v.energies(n_poses=settings.n_poses)
+    scores = [float(e[0]) for e in energies]
+    sdf = poses_to_sdf(v.poses(n_poses=settings.n_poses), scores)
+    return DockResult(key, smiles, scores[0], sdf, None, time.perf_counter() - t0)
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+@DOCKING_ENGINES.register("vina")
+class VinaEngine:
+    """Vina 1.2 (Python API) in a pool of worker processes.
+
+    Args:
+        workers: worker processes (default: one per usable CPU).
+        timeout_s: wall-clock limit per ligand; a ligand past it is killed and rejected.
+    """
+
+    name: ClassVar[str] = "vina"
+
+    def __init__(self, workers: int | None = None, timeout_s: float = 600.0) -> None:
+        self.workers = workers or default_workers()
+        self.timeout_s = timeout_s
+        self.version = f"vina-{_vina_version()}"
+
+    def dock(
+        self, ligands: Sequence[tuple[str, str]], target: Target, settings: DockingSettings
+    ) -> Iterator[DockResult]:
+        """Dock ligands in parallel, yielding each result as it finishes."""
+        from pebble import ProcessPool
+
+        if not ligands:
+            return
+        center, size = box_of(target, settings)
+        workers = min(self.workers, len(ligands))
+        initargs = (str(target.receptor), center, size, settings.seed)
+        pool = ProcessPool(max_workers=workers, initializer=_init_worker, initargs=initargs)
+        finished = False
+        try:
+            futures = {
+                pool.schedule(dock_one, args=(key, smi, settings), timeout=self.timeout_s): (
+                    key,
+                    smi,
+                )
+                for key, smi in ligands
+            }
+            for future in as_completed(futures):
+                key, smi = futures[future]
+                yield self._result(future, key, smi)
+            finished = True
+        finally:
+            # On an early exit (an error, a kill, a consumer that stops) drop pending ligands
+            # instead of waiting for them.
+            pool.close() if finished else pool.stop()
+            pool.join()
+
+    def _result(self, future: Any, key: str, smi: str) -> DockResult:
+        try:
+            return future.result()
+        except FutureTimeout:
+            reason = f"docking timed out after {self.timeout_s:g} s"
+            return DockResult(key, smi, None, None, reason, self.timeout_s, cacheable=False)
+        except Exception as err:  # a crashed worker: reject this ligand, keep the batch
+            reason = f"docking worker failed: {type(err).__name__}: {err}"
+            return DockResult(key, smi, None, None, reason, 0.0, cacheable=False)
