@@ -23,10 +23,13 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 import molgen  # noqa: E402
 from molgen.artifacts import hash_json  # noqa: E402
 from molgen.config import load_campaign  # noqa: E402
+from molgen.docking.cached import dock_with_cache  # noqa: E402
 from molgen.pipeline import stages  # noqa: E402
 from molgen.pipeline.components import (  # noqa: E402
     build_components,
+    build_docking,
     build_generator,
+    resolve_target,
     round_seed,
     seeds_path,
 )
@@ -43,6 +46,7 @@ generate_task = _task(stages.generate_stage, "generate")
 prepare_task = _task(stages.prepare_stage, "prepare")
 predict_task = _task(stages.predict_stage, "predict")
 filter_task = _task(stages.filter_stage, "filter")
+dock_task = _task(stages.dock_stage, "dock")
 score_task = _task(stages.score_stage, "score")
 store_task = _task(stages.store_stage, "store")
 update_task = _task(stages.update_stage, "update")
@@ -84,6 +88,23 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
         [campaign.generator.model_dump(mode="json"), campaign.budget.molecules_per_round]
     )
     score_config = campaign.section_hash("objectives", "scoring")
+    n_dock = campaign.budget.dock_per_round
+    docking_provenance: dict[str, Any] = {}
+    if n_dock:
+        target = resolve_target(campaign)
+        engine, settings = build_docking(campaign)
+        docking_provenance = {
+            "target": target.name,
+            "receptor_hash": target.receptor_hash(),
+            "engine": engine.version,
+            "settings": asdict(settings),
+        }
+        docking_key = hash_json(docking_provenance)
+        logger.info("docking up to %d molecules per round into %s", n_dock, target.name)
+
+        def dock(ligands: list[tuple[str, str]]) -> list[dict[str, Any]]:
+            return dock_with_cache(ligands, engine, target, settings, store)
+
     state: dict[str, Any] | None = None
     state_hash = seeds.output_hash
     seen: list[str] = []
@@ -108,15 +129,32 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
             out, k, prepared, components.predictors, batch
         )
         filtered = filter_task.with_options(task_run_name=f"filter-{name}")(
-            out, k, predicted, components.filters, components.objectives, batch
+            out, k, predicted, components.filters, components.pre_docking_objectives(), batch
         )
+        rejecting = [("prepare", prepared, "source"), ("predict", predicted, "smiles")]
+        rejecting.append(("filter", filtered, "smiles"))
+        to_score = filtered
+        if n_dock:
+            to_score = dock_task.with_options(task_run_name=f"dock-{name}")(
+                out,
+                k,
+                filtered,
+                n_dock,
+                components.pre_docking_objectives(),
+                components.docking_objectives(),
+                campaign.scoring.aggregation,
+                dock,
+                docking_key,
+            )
+            rejecting.append(("dock", to_score, "smiles"))
         scored = score_task.with_options(task_run_name=f"score-{name}")(
-            out, k, filtered, components.objectives, campaign.scoring.aggregation, score_config
+            out, k, to_score, components.objectives, campaign.scoring.aggregation, score_config
         )
         provenance = {
             "generator": generator.provenance(),
             "predictors": {p.name: p.version for p in components.predictors},
             "filters": {f.name: f.version for f in components.filters},
+            "docking": docking_provenance,
             "config_hash": campaign.config_hash(),
             "seed": campaign.seed,
             "molgen": molgen.__version__,
@@ -125,10 +163,9 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
             out,
             k,
             lambda **kw: store.write_round(cid, **kw),
-            prepared,
             predicted,
-            filtered,
             scored,
+            rejecting,
             components.predictors,
             components.objectives,
             provenance,
@@ -140,10 +177,9 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
         state_hash = updated.output_hash
         seen.extend(prepared.accepted()["inchikey"].tolist())
 
-        round_reports = [
-            asdict(s.report)
-            for s in (generated, prepared, predicted, filtered, scored, stored, updated)
-        ]
+        ran = [generated, prepared, predicted, filtered]
+        ran += [to_score] if to_score is not filtered else []
+        round_reports = [asdict(s.report) for s in (*ran, scored, stored, updated)]
         reports.extend(round_reports)
         best = scored.table.head(5)
         create_table_artifact(

@@ -25,9 +25,32 @@ class _Model(BaseModel):
 
 
 class TargetConfig(_Model):
-    """The protein target: a bundled one by name (``molgen targets`` lists them)."""
+    """The protein target: a bundled one by name, or a user's PDB file and pocket.
 
-    name: str = Field(description="bundled target name, e.g. DRD2")
+    For a user PDB, give the pocket either as ``ligand`` (residue name of a co-crystallized
+    ligand; the box is its extent plus ``padding``) or as ``center`` and ``size`` (Å).
+    """
+
+    name: str = Field(description="bundled target name (molgen targets), or a label for pdb")
+    pdb: Path | None = Field(default=None, description="a raw PDB file to prepare")
+    ligand: str | None = Field(default=None, min_length=1, max_length=3)
+    center: tuple[float, float, float] | None = None
+    size: tuple[float, float, float] | None = None
+    padding: float = Field(default=8.0, ge=0, le=30)
+    ph: float = Field(default=7.4, ge=0, le=14)
+    minimize: bool = False
+
+    @model_validator(mode="after")
+    def _pocket(self) -> TargetConfig:
+        box = self.center is not None or self.size is not None
+        if self.pdb is None:
+            if box or self.ligand:
+                raise ValueError("ligand, center and size apply only with pdb")
+        elif (self.center is None) != (self.size is None):
+            raise ValueError("give both center and size for a box")
+        elif box == bool(self.ligand):
+            raise ValueError("give the pocket as either ligand or center and size, not both")
+        return self
 
 
 class GraphGAConfig(_Model):
@@ -50,6 +73,28 @@ class BudgetConfig(_Model):
     rounds: int = Field(ge=1)
     molecules_per_round: int = Field(ge=1)
     dock_per_round: int = Field(default=0, ge=0)
+
+
+class DockingConfig(_Model):
+    """Docking settings, used when ``budget.dock_per_round`` > 0."""
+
+    engine: str = Field(default="vina", description="registered engine or package.module:Class")
+    exhaustiveness: int = Field(default=4, ge=1, le=64)
+    n_poses: int = Field(default=9, ge=1, le=20)
+    seed: int = Field(default=0, ge=0, description="docking seed, shared across campaigns")
+    box_padding: float = Field(default=0.0, ge=0, le=20, description="Å added to each box edge")
+    timeout_s: float = Field(default=600.0, gt=0, description="per-ligand wall-clock limit")
+    workers: int = Field(default=0, ge=0, description="worker processes; 0 = one per CPU")
+    dask_address: str | None = Field(default=None, description="Dask scheduler to fan out to")
+    dask_local_workers: int = Field(
+        default=0, ge=0, description="start a local Dask cluster with this many workers"
+    )
+
+    @model_validator(mode="after")
+    def _one_cluster(self) -> DockingConfig:
+        if self.dask_address and self.dask_local_workers:
+            raise ValueError("give dask_address or dask_local_workers, not both")
+        return self
 
 
 class LinearTransform(_Model):
@@ -132,6 +177,7 @@ class Campaign(_Model):
     predictors: list[str] = Field(default_factory=lambda: list(PREDICTOR_NAMES_DEFAULT))
     objectives: list[ObjectiveConfig] = Field(min_length=1)
     filters: FiltersConfig = Field(default_factory=FiltersConfig)
+    docking: DockingConfig = Field(default_factory=DockingConfig)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
 
@@ -176,9 +222,10 @@ def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
     out = dict(data)
     if isinstance(out.get("output"), str):
         out["output"] = str((base / out["output"]).resolve())
-    gen = out.get("generator")
-    if isinstance(gen, dict) and isinstance(gen.get("seeds"), str):
-        out["generator"] = {**gen, "seeds": str((base / gen["seeds"]).resolve())}
+    for section, key in (("generator", "seeds"), ("target", "pdb")):
+        block = out.get(section)
+        if isinstance(block, dict) and isinstance(block.get(key), str):
+            out[section] = {**block, key: str((base / block[key]).resolve())}
     return out
 
 

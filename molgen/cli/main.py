@@ -205,16 +205,30 @@ def export(
     sdf: Annotated[Path, typer.Option("--sdf", help="SD file to write")],
     n: Annotated[int, typer.Option("--n", "-n", min=1, help="how many candidates")] = 100,
 ) -> None:
-    """Write the top candidates as an SD file with rank, score and objective values.
+    """Write the top candidates as an SD file for PyMOL and other viewers.
 
-    Molecules carry 2D coordinates: campaigns do not dock yet, so there are no poses.
+    Docked candidates are written as their best pose (3D) with the Vina score; the others with
+    2D coordinates. Every record has rank, score and the objective values.
     """
     from molgen.chem.depict import write_sdf
 
     campaign = _load(campaign_file)
     rows = _rows(campaign, n)
-    count = write_sdf(rows, sdf)
-    console.print(f"wrote {count} candidates to {sdf}")
+    poses: dict[str, str] = {}
+    if campaign.budget.dock_per_round:
+        from molgen.pipeline.components import build_docking, resolve_target
+        from molgen.store import CandidateStore
+
+        target = resolve_target(campaign)
+        _, settings = build_docking(campaign)
+        store = CandidateStore(campaign.store_url)
+        cached = store.cached_dockings(
+            [r["inchikey"] for r in rows], target.receptor_hash(), settings.hash()
+        )
+        store.close()
+        poses = {k: v["poses_sdf"] for k, v in cached.items() if v["poses_sdf"]}
+    count = write_sdf(rows, sdf, poses)
+    console.print(f"wrote {count} candidates ({len(poses)} with docked poses) to {sdf}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Prepare a user's own docking target from a raw PDB file.
 
-The structure is cleaned with PDBFixer and OpenMM (waters and hetero groups removed, missing heavy
-atoms and hydrogens added, optionally a restrained minimization) and written as a rigid receptor
-PDBQT by meeko's ``Polymer`` (the library behind meeko 0.8's ``mk_prepare_receptor.py``). The
-search box is either given explicitly or built around a co-crystallized ligand. Results are cached
-on disk, keyed by the input bytes and every option that changes them.
+PDBFixer and OpenMM clean the structure (waters and hetero groups removed, missing heavy atoms and
+hydrogens added, optionally a restrained minimization); meeko's ``Polymer`` (what meeko 0.8's
+``mk_prepare_receptor.py`` runs) writes the rigid receptor PDBQT. The box is given explicitly or
+built around a co-crystallized ligand. Results are cached on disk, keyed by the input bytes and
+every option that changes them.
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ from molgen.targets import Target
 log = logging.getLogger("molgen.docking.receptor")
 
 Vec3 = tuple[float, float, float]
+Key = tuple[str, str, str]  # chain id, residue id, insertion code
 
 #: Bump when the preparation recipe changes, so that old cache entries are not reused.
 PREP_VERSION = "1"
 
-_BREAK_C_N = 0.20  # nm: a peptide C-N bond is 0.133 nm
-_BREAK_CA_CA = 0.43  # nm: consecutive CA atoms are 0.38 nm apart (0.29 nm for cis)
-_RESTRAINT_K = 1000.0  # kJ/mol/nm^2 on heavy atoms (about 2.4 kcal/mol/A^2)
+_BREAK_C_N = 0.20  # nm; a peptide C-N bond is 0.133 nm
+_BREAK_CA_CA = 0.43  # nm; consecutive CA atoms are 0.38 nm apart (0.29 nm if cis)
+_RESTRAINT_K = 1000.0  # kJ/mol/nm^2 on heavy atoms (about 2.4 kcal/mol/Å^2)
 _MIN_STEPS = 300
 _FILES = ("receptor.pdbqt", "receptor_fixed.pdb", "box.json")
 
@@ -54,38 +55,34 @@ def prepare_receptor(
 ) -> Target:
     """Prepare ``pdb`` as a rigid Vina receptor and return it as a :class:`Target`.
 
-    The pocket is given either as an explicit box (``box_center`` and ``box_size``, Å) or as the
-    residue name of a ligand in the file: the box is then centred on the ligand's heavy atoms and
-    spans their extent plus ``padding`` Å on each side (the first copy is used when the ligand
-    occurs more than once). Waters and all hetero groups are removed; non-standard amino acids
-    with a PDBFixer substitution (e.g. MSE) become standard ones; missing heavy atoms are added
-    but missing loops are not built: each chain break becomes a pair of charged termini.
-    Hydrogens are added for ``ph``. With ``minimize``, hydrogens and side chains relax under
-    amber14 with heavy atoms restrained (CPU, ``_MIN_STEPS`` steps).
+    The pocket is an explicit box (``box_center`` and ``box_size``, Å) or the residue name of a
+    ligand in the file: the box is then centred on the ligand's heavy atoms and spans their extent
+    plus ``padding`` Å on each side (the first copy counts if the ligand occurs more than once).
+    Waters and all hetero groups are removed; non-standard amino acids with a PDBFixer substitution
+    (e.g. MSE) become standard; missing heavy atoms are added but missing loops are not built, and
+    residues beside a gap keep a plain backbone (no added termini). Hydrogens are added for
+    ``ph``. With ``minimize``, amber14 relaxes the structure with heavy atoms harmonically
+    restrained (CPU platform, ``_MIN_STEPS`` steps).
 
-    Files are cached in ``cache_dir/<key>/`` (``receptor.pdbqt``, ``receptor_fixed.pdb``,
-    ``box.json``); ``<key>`` hashes the PDB bytes, the pocket arguments, ``ph``, ``minimize``
-    and the preparation version, so a repeated call returns the cached target at once.
+    Files live in ``cache_dir/<key>/`` (``receptor.pdbqt``, ``receptor_fixed.pdb``, ``box.json``),
+    ``<key>`` hashing the PDB bytes, the pocket arguments, ``ph``, ``minimize`` and
+    ``PREP_VERSION``: a repeated call returns the cached target without recomputing.
 
     Args:
-        pdb: a PDB-format file with at least one protein residue.
+        pdb: a PDB-format file with at least one standard amino acid.
         cache_dir: folder for prepared receptors; created if missing.
-        box_center: box centre (x, y, z) in Å; requires ``box_size``.
-        box_size: box edge lengths (x, y, z) in Å, all positive; requires ``box_center``.
-        ligand_resname: residue name of a co-crystallized ligand defining the box.
+        box_center: box centre (x, y, z) in Å, with ``box_size`` (edge lengths, Å, positive).
+        ligand_resname: residue name of a co-crystallized ligand defining the box instead.
         padding: Å added on each side of the ligand's extent (ligand mode only).
         ph: pH for protonation states.
         minimize: run the restrained minimization.
         name: target name; defaults to the file's stem.
 
-    Returns:
-        The target, whose ``receptor`` is the cached PDBQT.
-
     Raises:
-        ValueError: if not exactly one of the box and ``ligand_resname`` is given, or the box is
-            malformed.
+        ValueError: unless exactly one of the box and ``ligand_resname`` is given, or if the box
+            is malformed.
         ReceptorError: if the file is unreadable or not a PDB, has no protein residue, lacks
-            ``ligand_resname``, has no receptor atom in the box, or meeko cannot type a residue.
+            ``ligand_resname``, has no receptor atom in the box, or a residue cannot be typed.
     """
     pdb = Path(pdb)
     explicit = box_center is not None or box_size is not None
@@ -94,16 +91,15 @@ def prepare_receptor(
             "give exactly one pocket: either box_center and box_size, or ligand_resname "
             f"(got box_center={box_center}, box_size={box_size}, ligand_resname={ligand_resname})"
         )
+    pocket: dict[str, Any] = {"ligand_resname": ligand_resname, "padding": float(padding)}
     if explicit:
-        if box_center is None or box_size is None:
-            raise ValueError("box_center and box_size must be given together")
-        if len(box_center) != 3 or len(box_size) != 3 or min(box_size) <= 0:
-            raise ValueError(f"box_center needs 3 values and box_size 3 positive ones, got "
-                             f"{box_center} and {box_size}")
-        pocket: dict[str, Any] = {"center": [float(v) for v in box_center],
-                                  "size": [float(v) for v in box_size]}
-    else:
-        pocket = {"ligand_resname": ligand_resname, "padding": float(padding)}
+        if box_center is None or box_size is None or len(box_center) != 3 or len(box_size) != 3:
+            raise ValueError(
+                f"box_center and box_size need 3 values each: {box_center}, {box_size}"
+            )
+        if min(box_size) <= 0:
+            raise ValueError(f"box_size must be positive, got {box_size}")
+        pocket = {"center": list(map(float, box_center)), "size": list(map(float, box_size))}
     try:
         raw = pdb.read_bytes()
     except OSError as err:
@@ -112,47 +108,46 @@ def prepare_receptor(
     key = hashlib.sha256(raw)
     key.update(json.dumps([pocket, float(ph), bool(minimize), PREP_VERSION]).encode())
     folder = Path(cache_dir) / key.hexdigest()[:16]
-    target_name = name or pdb.stem
-    if all((folder / f).is_file() for f in _FILES):
-        log.info("receptor %s: cache hit %s", pdb, folder)
-        return _load_target(folder, target_name)
-
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir))
-    try:
-        _prepare(pdb, raw.decode("latin-1"), tmp, pocket, ph=ph, minimize=minimize)
+    if not _complete(folder):
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir))
         try:
-            os.rename(tmp, folder)
-        except OSError:  # another process finished the same entry first: keep theirs
-            if not all((folder / f).is_file() for f in _FILES):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return _load_target(folder, target_name)
-
-
-def _load_target(folder: Path, name: str) -> Target:
+            _prepare(pdb, raw.decode("latin-1"), tmp, pocket, ph=ph, minimize=minimize)
+            if folder.exists() and not _complete(folder):  # damaged entry: replace it
+                shutil.rmtree(folder)
+            try:
+                os.rename(tmp, folder)
+            except OSError:
+                if not _complete(folder):  # else another process wrote the same entry first
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        log.info("receptor %s: cache hit %s", pdb, folder)
     box = json.loads((folder / "box.json").read_text())
-    center = tuple(float(v) for v in box["center"])
-    size = tuple(float(v) for v in box["size"])
-    return Target(name, folder / "receptor.pdbqt", center, size)  # type: ignore[arg-type]
+    (cx, cy, cz), (sx, sy, sz) = box["center"], box["size"]
+    return Target(name or pdb.stem, folder / "receptor.pdbqt", (cx, cy, cz), (sx, sy, sz))
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / f).is_file() for f in _FILES)
 
 
 def _prepare(
     pdb: Path, text: str, out: Path, pocket: dict[str, Any], *, ph: float, minimize: bool
 ) -> None:
-    """Run the whole preparation for ``text`` (the contents of ``pdb``), writing into ``out``."""
+    """Run the whole preparation of ``text`` (the contents of ``pdb``), writing into ``out``."""
     from openmm import unit
-    from openmm.app import PDBFile
+    from openmm.app import Modeller, PDBFile
     from pdbfixer import PDBFixer
     from pdbfixer.pdbfixer import proteinResidues
 
     if not any(line.startswith(("ATOM  ", "HETATM")) for line in text.splitlines()):
         raise ReceptorError(f"{pdb}: no ATOM or HETATM records; not a PDB file")
-    if "ligand_resname" in pocket:
-        center, size = _ligand_box(pdb, text, pocket["ligand_resname"], pocket["padding"])
-    else:
+    if "center" in pocket:
         center, size = tuple(pocket["center"]), tuple(pocket["size"])
+    else:
+        center, size = _ligand_box(pdb, text, pocket["ligand_resname"], pocket["padding"])
 
     try:
         fixer = PDBFixer(pdbfile=io.StringIO(text), platform=_cpu_platform())
@@ -160,76 +155,71 @@ def _prepare(
         raise ReceptorError(f"{pdb}: cannot parse as PDB ({err})") from err
     fixer.findNonstandardResidues()
     fixer.replaceNonstandardResidues()
-    protein = [r for r in fixer.topology.residues() if r.name in proteinResidues]
-    if not protein:
+    if not any(r.name in proteinResidues for r in fixer.topology.residues()):
         raise ReceptorError(f"{pdb}: no protein residues (standard amino acids) found")
     # Keep only the protein: drops waters, ions, ligands, cofactors and UNK residues.
-    from openmm.app import Modeller
-
     modeller = Modeller(fixer.topology, fixer.positions)
     modeller.delete([r for r in fixer.topology.residues() if r.name not in proteinResidues])
-    fixer.topology = _split_chain_breaks(modeller.topology, modeller.positions)
+    fixer.topology, starts, ends = _split_chain_breaks(modeller.topology, modeller.positions)
     fixer.positions = modeller.positions
-    fixer.missingResidues = {}  # never build missing loops
+    fixer.missingResidues = {}  # never build missing loops (no findMissingResidues)
     fixer.findMissingAtoms()
     fixer.addMissingAtoms(seed=0)
     fixer.addMissingHydrogens(ph)
-    positions = fixer.positions
+    log.info("receptor %s: %d chain breaks left unbuilt", pdb, len(starts))
+    final = _drop_break_termini(fixer.topology, fixer.positions, starts, ends)
+    topology, positions = final.topology, final.positions
     if minimize:
-        positions = _minimize(pdb, fixer.topology, positions)
+        positions = _minimize(pdb, topology, positions)
 
     heavy = [
         p.value_in_unit(unit.angstrom)
-        for a, p in zip(fixer.topology.atoms(), positions, strict=True)
+        for a, p in zip(topology.atoms(), positions, strict=True)
         if a.element is not None and a.element.symbol != "H"
     ]
-    if not any(_inside(p, center, size) for p in heavy):
+    if not any(all(abs(p[i] - center[i]) <= size[i] / 2 for i in range(3)) for p in heavy):
         raise ReceptorError(f"{pdb}: no receptor atom inside the box {center} of size {size}")
     buffer = io.StringIO()
-    PDBFile.writeFile(fixer.topology, positions, buffer, keepIds=True)
-    fixed = buffer.getvalue()
-    pdbqt = _meeko_pdbqt(pdb, fixed, n_heavy=len(heavy))
-    (out / "receptor_fixed.pdb").write_text(fixed)
+    PDBFile.writeFile(topology, positions, buffer, keepIds=True)
+    pdbqt = _meeko_pdbqt(pdb, buffer.getvalue(), n_heavy=len(heavy))
+    (out / "receptor_fixed.pdb").write_text(buffer.getvalue())
     (out / "receptor.pdbqt").write_text(pdbqt)
-    box = {"center": list(center), "size": list(size), "source": str(pdb), "ph": ph,
-           "minimize": minimize, "prep_version": PREP_VERSION, **pocket}
-    (out / "box.json").write_text(json.dumps(box, indent=2) + "\n")
+    box = {"center": center, "size": size, "ph": ph, "minimize": minimize, **pocket}
+    (out / "box.json").write_text(json.dumps(box | {"prep_version": PREP_VERSION}) + "\n")
 
 
 def _ligand_box(pdb: Path, text: str, resname: str, padding: float) -> tuple[Vec3, Vec3]:
-    """Box around the heavy atoms of the first residue named ``resname`` (read from raw text)."""
+    """Box around the heavy atoms of the first residue named ``resname``, read from the text."""
     first: tuple[str, str] | None = None
     coords: list[Vec3] = []
     for line in text.splitlines():
         if not line.startswith(("ATOM  ", "HETATM")) or line[17:20].strip() != resname:
             continue
-        residue = (line[21], line[22:27])
-        first = first or residue
+        first = first or (line[21], line[22:27])
         element = line[76:78].strip() or line[12:16].strip().lstrip("0123456789")[:1]
-        if residue != first or element.upper() in ("H", "D"):
+        if (line[21], line[22:27]) != first or element.upper() in ("H", "D"):
             continue
         try:
             coords.append((float(line[30:38]), float(line[38:46]), float(line[46:54])))
         except ValueError as err:
             raise ReceptorError(f"{pdb}: bad coordinates in {line!r}") from err
     if not coords:
-        raise ReceptorError(f"{pdb}: no heavy atoms of ligand residue {resname!r}")
-    lo = [min(c[i] for c in coords) for i in range(3)]
-    hi = [max(c[i] for c in coords) for i in range(3)]
-    center = tuple(round((a + b) / 2, 3) for a, b in zip(lo, hi, strict=True))
-    size = tuple(round(b - a + 2 * padding, 3) for a, b in zip(lo, hi, strict=True))
-    return center, size  # type: ignore[return-value]
+        raise ReceptorError(f"{pdb}: no heavy atoms of a ligand residue named {resname!r}")
+    mid, edge = [], []
+    for axis in zip(*coords, strict=True):
+        mid.append(round((min(axis) + max(axis)) / 2, 3))
+        edge.append(round(max(axis) - min(axis) + 2 * padding, 3))
+    return (mid[0], mid[1], mid[2]), (edge[0], edge[1], edge[2])
 
 
-def _inside(p: Vec3, center: Vec3, size: Vec3) -> bool:
-    return all(abs(p[i] - center[i]) <= size[i] / 2 for i in range(3))
-
-
-def _split_chain_breaks(topology: Any, positions: Any) -> Any:
+def _split_chain_breaks(topology: Any, positions: Any) -> tuple[Any, set[Key], set[Key]]:
     """Copy ``topology``, starting a new chain wherever consecutive residues are not bonded.
 
-    OpenMM bonds consecutive residues of a chain whatever their distance; without the split a gap
-    would become a 15 Å "peptide bond" for hydrogen placement and minimization.
+    OpenMM bonds consecutive residues of a chain whatever their distance; unsplit, a gap would be
+    a 15 Å "peptide bond" to hydrogen placement and minimization.
+
+    Returns:
+        The new topology, and the keys of the residues that now start or end a chain.
     """
     from openmm import unit
     from openmm.app import Topology
@@ -237,28 +227,56 @@ def _split_chain_breaks(topology: Any, positions: Any) -> Any:
     xyz = positions.value_in_unit(unit.nanometer)
     new = Topology()
     new.setPeriodicBoxVectors(topology.getPeriodicBoxVectors())
+    starts: set[Key] = set()
+    ends: set[Key] = set()
     for chain in topology.chains():
         current = new.addChain(chain.id)
-        previous: dict[str, Any] | None = None
+        previous: Any = None
         for residue in chain.residues():
-            atoms = {a.name: a for a in residue.atoms()}
-            if previous is not None and _is_break(previous, atoms, xyz):
+            if previous is not None and not _bonded(previous, residue, xyz):
                 current = new.addChain(chain.id)
+                ends.add(_key(previous))
+                starts.add(_key(residue))
             copy = new.addResidue(residue.name, current, residue.id, residue.insertionCode)
             for atom in residue.atoms():
                 new.addAtom(atom.name, atom.element, copy, atom.id)
-            previous = atoms
+            previous = residue
     new.createStandardBonds()
     new.createDisulfideBonds(positions)
-    return new
+    return new, starts, ends
 
 
-def _is_break(previous: dict[str, Any], atoms: dict[str, Any], xyz: Any) -> bool:
-    if "C" in previous and "N" in atoms:
-        return math.dist(xyz[previous["C"].index], xyz[atoms["N"].index]) > _BREAK_C_N
-    if "CA" in previous and "CA" in atoms:
-        return math.dist(xyz[previous["CA"].index], xyz[atoms["CA"].index]) > _BREAK_CA_CA
-    return True
+def _bonded(previous: Any, residue: Any, xyz: Any) -> bool:
+    """Whether two consecutive residues are peptide-bonded (C-N, or CA-CA if C or N is absent)."""
+    a = {atom.name: xyz[atom.index] for atom in previous.atoms()}
+    b = {atom.name: xyz[atom.index] for atom in residue.atoms()}
+    if "C" in a and "N" in b:
+        return math.dist(a["C"], b["N"]) <= _BREAK_C_N
+    return "CA" in a and "CA" in b and math.dist(a["CA"], b["CA"]) <= _BREAK_CA_CA
+
+
+def _key(residue: Any) -> Key:
+    return (residue.chain.id, residue.id, residue.insertionCode)
+
+
+def _drop_break_termini(topology: Any, positions: Any, starts: set[Key], ends: set[Key]) -> Any:
+    """Modeller without the terminal atoms (H2, H3, OXT) that the split gave residues at breaks.
+
+    They then read as mid-chain residues with an absent neighbour, which meeko's templates match;
+    the amide H left on the nitrogen still marks it as a donor.
+    """
+    from openmm.app import Modeller
+
+    drop = []
+    for chain in topology.chains():
+        residues = list(chain.residues())
+        if _key(residues[0]) in starts:
+            drop += [a for a in residues[0].atoms() if a.name in ("H2", "H3")]
+        if _key(residues[-1]) in ends:
+            drop += [a for a in residues[-1].atoms() if a.name in ("OXT", "HXT")]
+    modeller = Modeller(topology, positions)
+    modeller.delete(drop)
+    return modeller
 
 
 def _cpu_platform() -> Any:
@@ -275,10 +293,12 @@ def _minimize(pdb: Path, topology: Any, positions: Any) -> Any:
     import openmm
     from openmm import app, unit
 
-    forcefield = app.ForceField("amber14-all.xml")
     try:
-        system = forcefield.createSystem(
-            topology, nonbondedMethod=app.CutoffNonPeriodic, nonbondedCutoff=1.0 * unit.nanometer
+        system = app.ForceField("amber14-all.xml").createSystem(
+            topology,
+            nonbondedMethod=app.CutoffNonPeriodic,
+            nonbondedCutoff=1.0 * unit.nanometer,
+            ignoreExternalBonds=True,  # residues beside a gap lack a neighbour
         )
     except ValueError as err:
         raise ReceptorError(f"{pdb}: amber14 cannot parameterize the receptor ({err})") from err
@@ -297,28 +317,20 @@ def _minimize(pdb: Path, topology: Any, positions: Any) -> Any:
 
 
 def _meeko_pdbqt(pdb: Path, fixed_pdb: str, *, n_heavy: int) -> str:
-    """Rigid receptor PDBQT (AutoDock4 types, Gasteiger charges, polar H) written by meeko."""
-    from meeko import (
-        MoleculePreparation,
-        PDBQTWriterLegacy,
-        Polymer,
-        PolymerCreationError,
-        ResidueChemTemplates,
-    )
+    """Rigid receptor PDBQT (AutoDock4 types, template charges, polar H only) from meeko."""
+    import meeko
 
+    templates = meeko.ResidueChemTemplates.create_from_defaults()
     try:
-        polymer = Polymer.from_pdb_string(
-            fixed_pdb, ResidueChemTemplates.create_from_defaults(), MoleculePreparation()
-        )
-    except PolymerCreationError as err:
-        raise ReceptorError(f"{pdb}: meeko cannot type the receptor: {err}") from err
-    rigid, _flex = PDBQTWriterLegacy.write_from_polymer(polymer)
+        polymer = meeko.Polymer.from_pdb_string(fixed_pdb, templates, meeko.MoleculePreparation())
+    except meeko.PolymerCreationError as err:
+        raise ReceptorError(f"{pdb}: meeko cannot type the receptor: {str(err).strip()}") from err
+    rigid, _flex = meeko.PDBQTWriterLegacy.write_from_polymer(polymer)
     written = sum(
-        1 for line in rigid.splitlines()
+        1
+        for line in rigid.splitlines()
         if line.startswith(("ATOM", "HETATM")) and line[77:79].strip() not in ("H", "HD")
     )
     if written != n_heavy:
-        raise ReceptorError(
-            f"{pdb}: meeko wrote {written} heavy atoms of the {n_heavy} prepared ones"
-        )
+        raise ReceptorError(f"{pdb}: meeko wrote {written} of {n_heavy} heavy atoms")
     return rigid

@@ -24,14 +24,19 @@ from molgen.config import (
     SigmoidTransform,
     StepTransform,
 )
+from molgen.docking import DOCKING_ENGINES, DockingEngine, DockingSettings
 from molgen.filters import FILTERS, Filter
 from molgen.generators import GENERATORS, Generator
 from molgen.predictors import PREDICTORS, Predictor
 from molgen.registry import RegistryError
 from molgen.scoring import Objective, linear, sigmoid, step
+from molgen.targets import Target, TargetError, get_target
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 DEFAULT_SEEDS = DATA_DIR / "seeds" / "moses_1k.smi"
+
+
+DOCKING_SCORE = "docking_score"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,13 @@ class Components:
     predictors: list[Predictor]
     filters: list[Filter]
     objectives: list[Objective]
+
+    def pre_docking_objectives(self) -> list[Objective]:
+        """Objectives computable before docking (used to choose what to dock)."""
+        return [o for o in self.objectives if o.value != DOCKING_SCORE]
+
+    def docking_objectives(self) -> list[Objective]:
+        return [o for o in self.objectives if o.value == DOCKING_SCORE]
 
 
 def seeds_path(campaign: Campaign) -> Path:
@@ -83,8 +95,14 @@ def build_components(campaign: Campaign) -> Components:
             outputs[spec.name] = name
         predictors.append(predictor)
 
+    if campaign.budget.dock_per_round > 0:
+        outputs[DOCKING_SCORE] = f"docking ({campaign.docking.engine})"
     objectives = []
     for i, obj in enumerate(campaign.objectives):
+        if obj.value == DOCKING_SCORE and DOCKING_SCORE not in outputs:
+            raise CampaignError(
+                f"objectives[{i}].value: {DOCKING_SCORE!r} needs budget.dock_per_round > 0"
+            )
         if obj.value not in outputs:
             raise CampaignError(
                 f"objectives[{i}].value: no predictor produces {obj.value!r} "
@@ -131,3 +149,50 @@ def round_seed(seed: int, round_: int, stage: str) -> int:
     """A seed for one stage of one round, derived from the campaign seed."""
     tag = int.from_bytes(hashlib.sha256(stage.encode()).digest()[:4], "little")
     return int(np.random.SeedSequence([seed, round_, tag]).generate_state(1)[0])
+
+
+def resolve_target(campaign: Campaign) -> Target:
+    """The campaign's docking target: bundled, or the user's PDB prepared (and cached).
+
+    Raises:
+        CampaignError: an unknown bundled target or a PDB that cannot be prepared.
+    """
+    t = campaign.target
+    try:
+        if t.pdb is None:
+            return get_target(t.name)
+        from molgen.docking.receptor import ReceptorError, prepare_receptor
+    except TargetError as err:
+        raise CampaignError(f"target.name: {err}") from err
+    try:
+        return prepare_receptor(
+            t.pdb,
+            campaign.output / "receptors",
+            box_center=t.center,
+            box_size=t.size,
+            ligand_resname=t.ligand,
+            padding=t.padding,
+            ph=t.ph,
+            minimize=t.minimize,
+            name=t.name,
+        )
+    except (ReceptorError, OSError) as err:
+        raise CampaignError(f"target.pdb: {err}") from err
+
+
+def build_docking(campaign: Campaign) -> tuple[DockingEngine, DockingSettings]:
+    """The docking engine and settings the campaign asks for."""
+    d = campaign.docking
+    try:
+        cls = DOCKING_ENGINES.get(d.engine)
+    except RegistryError as err:
+        raise CampaignError(f"docking.engine: {err}") from err
+    engine = cls(workers=d.workers or None, timeout_s=d.timeout_s)
+    settings = DockingSettings(
+        exhaustiveness=d.exhaustiveness,
+        n_poses=d.n_poses,
+        seed=d.seed,
+        box_padding=d.box_padding,
+        engine=d.engine,
+    )
+    return engine, settings

@@ -278,6 +278,60 @@ def filter_stage(
     )
 
 
+def dock_stage(
+    output: Path,
+    round_: int,
+    filtered: StageOutput,
+    n_dock: int,
+    pre_objectives: Sequence[Objective],
+    docking_objectives: Sequence[Objective],
+    aggregation: str,
+    dock: Callable[[list[tuple[str, str]]], list[dict[str, Any]]],
+    docking_key: str,
+) -> StageOutput:
+    """Dock the ``n_dock`` best filtered molecules by pre-docking score.
+
+    Args:
+        dock: docks ``(inchikey, smiles)`` pairs through the store's cache (see
+            :func:`molgen.docking.cached.dock_with_cache`), returning one row per ligand.
+        docking_key: hash of the target, engine and settings.
+
+    Molecules not chosen keep a NaN ``docking_score``; molecules whose docking failed, or whose
+    score breaks a docking objective's bound, are rejected with the reason. A killed stage
+    re-runs, and the cache makes it dock only the ligands that had not finished.
+    """
+    table = filtered.accepted()
+
+    def compute(_ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        if pre_objectives and len(table):
+            pre = score_table(table, pre_objectives, aggregation)["score"].to_numpy()
+        else:
+            pre = np.zeros(len(table))
+        order = sorted(range(len(table)), key=lambda i: (-pre[i], table["inchikey"].iloc[i]))
+        chosen = [(table["inchikey"].iloc[i], table["smiles"].iloc[i]) for i in order[:n_dock]]
+        results = {r["inchikey"]: r for r in dock(chosen)}
+        out = table.copy()
+        out["docking_score"] = [
+            results[k]["docking_score"] if k in results else np.nan for k in out["inchikey"]
+        ]
+        out["docked"] = out["inchikey"].isin(list(results))
+        reasons = []
+        for key, score in zip(out["inchikey"], out["docking_score"], strict=True):
+            why = results[key]["reason"] if key in results else None
+            if why is None and key in results:
+                why = next((v for o in docking_objectives if (v := o.violation(score))), None)
+                why = f"bound: {why}" if why else None
+            reasons.append(why)
+        out["reason"] = pd.Series(reasons, dtype=object)
+        cached = sum(r["cached"] for r in results.values())
+        return out, 0, {"docked": len(results), "cached": cached}
+
+    bounds = [(o.value, o.lower, o.upper) for o in docking_objectives]
+    key = (filtered.output_hash, hash_json([n_dock, docking_key, bounds]), {"dock": "1"})
+    folder = stage_folder(output, round_, "dock")
+    return _run(folder, round_, "dock", key, len(table), compute)
+
+
 def score_stage(
     output: Path,
     round_: int,
@@ -312,10 +366,9 @@ def store_stage(
     output: Path,
     round_: int,
     write: Callable[..., None],
-    prepared: StageOutput,
     predicted: StageOutput,
-    filtered: StageOutput,
     scored: StageOutput,
+    rejecting: Sequence[tuple[str, StageOutput, str]],
     predictors: Sequence[Predictor],
     objectives: Sequence[Objective],
     provenance: Mapping[str, Any],
@@ -326,6 +379,10 @@ def store_stage(
     Args:
         write: ``CandidateStore.write_round`` bound to the campaign (takes ``round_``,
             ``molecules``, ``predictions``, ``candidates``, ``rejections``).
+        predicted: the predict stage (its accepted rows become molecules and predictions).
+        scored: the score stage (its rows become candidates).
+        rejecting: ``(stage name, output, input column)`` of every stage whose rejected rows
+            are recorded.
         provenance: recorded with every candidate of the round.
         store_key: identifies the store and campaign, so a different store is written afresh.
     """
@@ -346,7 +403,7 @@ def store_stage(
                 "score": float(row["score"]),
                 "objectives": {
                     o.value: {
-                        "value": float(row[o.value]),
+                        "value": _json_float(row[o.value]),
                         "desirability": float(row[f"d_{o.value}"]),
                         "weight": o.weight,
                     }
@@ -356,11 +413,7 @@ def store_stage(
             }
             for row in scores.to_dict("records")
         ]
-        rejections = (
-            _rejections("prepare", prepared.table, "source")
-            + _rejections("predict", predicted.table, "smiles")
-            + _rejections("filter", filtered.table, "smiles")
-        )
+        rejections = [r for name, out, col in rejecting for r in _rejections(name, out.table, col)]
         write(
             round_=round_,
             molecules=molecules,
@@ -371,9 +424,15 @@ def store_stage(
         out = pd.DataFrame({"inchikey": scores["inchikey"], "score": scores["score"]})
         return out, 0, {"rejections": len(rejections), "predictions": len(predictions)}
 
-    inputs = [prepared.output_hash, predicted.output_hash, filtered.output_hash, scored.output_hash]
+    inputs = [predicted.output_hash, scored.output_hash] + [o.output_hash for _, o, _ in rejecting]
     key = (hash_json(inputs), hash_json([store_key, provenance]), {"store": "1"})
     return _run(stage_folder(output, round_, "store"), round_, "store", key, len(scores), compute)
+
+
+def _json_float(x: Any) -> float | None:
+    """A float for JSON: None for NaN (e.g. a molecule that was not docked)."""
+    x = float(x)
+    return None if np.isnan(x) else x
 
 
 def update_stage(

@@ -49,6 +49,8 @@ def score_table(
         objectives: at least one.
         aggregation: a key of :data:`AGGREGATIONS`.
 
+    A missing raw value (NaN, e.g. a molecule that was not docked) has desirability 0.
+
     Returns:
         A frame indexed like ``values`` with columns ``d_<value>`` (desirabilities),
         ``score`` and ``pareto_rank``.
@@ -61,6 +63,7 @@ def score_table(
     d = np.column_stack(
         [o.transform(values[o.value].to_numpy(dtype=float)) for o in objectives]
     ).reshape(len(values), len(objectives))
+    d = np.nan_to_num(d, nan=0.0)  # a value that is missing (e.g. not docked) is undesirable
     weights = np.array([o.weight for o in objectives])
     out = pd.DataFrame(
         {f"d_{o.value}": d[:, i] for i, o in enumerate(objectives)}, index=values.index

@@ -19,6 +19,7 @@ population_size = 20
 [budget]
 rounds = {rounds}
 molecules_per_round = {n}
+dock_per_round = {dock}
 [[objectives]]
 value = "{qed}"
 weight = 2.0
@@ -29,6 +30,17 @@ transform = {{ kind = "sigmoid", low = 5.0, high = 2.0 }}
 bounds = {{ max = 6.0 }}
 [runtime]
 batch_size = {batch}
+{docking}"""
+
+DOCKING = """
+[docking]
+exhaustiveness = 1
+n_poses = 3
+workers = 2
+[[objectives]]
+value = "docking_score"
+weight = 2.0
+transform = {{ kind = "linear", low = -4.0, high = -10.0 }}
 """
 
 
@@ -53,6 +65,7 @@ def write_campaign(tmp_path: Path):
         seeds: Path | None = None,
         slow: bool = False,
         folder: str = "run",
+        dock: int = 0,
     ) -> Path:
         predictors = ['"qed"', '"sa_score"', '"logp"', '"mw"', '"tpsa"', '"hbd"', '"hba"']
         predictors += ['"rotatable_bonds"']
@@ -71,6 +84,8 @@ def write_campaign(tmp_path: Path):
                 predictors=", ".join(predictors),
                 qed="slow_qed" if slow else "qed",
                 batch=batch,
+                dock=dock,
+                docking=DOCKING.format() if dock else "",
             )
         )
         if seeds is None:
