@@ -81,7 +81,11 @@ class DockingConfig(_Model):
     engine: str = Field(default="vina", description="registered engine or package.module:Class")
     exhaustiveness: int = Field(default=4, ge=1, le=64)
     n_poses: int = Field(default=9, ge=1, le=20)
-    seed: int = Field(default=0, ge=0, description="docking seed, shared across campaigns")
+    seed: int = Field(
+        default=1,
+        ge=1,
+        description="docking seed (>= 1; Vina reads 0 as random), not the campaign's",
+    )
     box_padding: float = Field(default=0.0, ge=0, le=20, description="Å added to each box edge")
     timeout_s: float = Field(default=600.0, gt=0, description="per-ligand wall-clock limit")
     workers: int = Field(default=0, ge=0, description="worker processes; 0 = one per CPU")

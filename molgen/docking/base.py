@@ -18,16 +18,23 @@ class DockingSettings:
     Attributes:
         exhaustiveness: Vina's number of Monte Carlo chains.
         n_poses: poses kept per ligand.
-        seed: random seed for embedding and search.
+        seed: random seed for embedding and search; must be positive (Vina takes 0 to mean
+            "choose a random seed", which would make docking irreproducible).
         box_padding: Å added to each edge of the target's box.
         engine: registered engine name (part of the cache key: engines differ).
     """
 
     exhaustiveness: int = 8
     n_poses: int = 9
-    seed: int = 0
+    seed: int = 1
     box_padding: float = 0.0
     engine: str = "vina"
+
+    def __post_init__(self) -> None:
+        if self.seed <= 0:
+            raise ValueError(f"docking seed must be positive, got {self.seed} (0 means random)")
+        if self.exhaustiveness < 1 or self.n_poses < 1:
+            raise ValueError("exhaustiveness and n_poses must be at least 1")
 
     def hash(self) -> str:
         return hash_json(asdict(self))

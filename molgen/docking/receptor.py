@@ -1,10 +1,10 @@
 """Prepare a user's own docking target from a raw PDB file.
 
 PDBFixer and OpenMM clean the structure (waters and hetero groups removed, missing heavy atoms and
-hydrogens added, optionally a restrained minimization); meeko's ``Polymer`` (what meeko 0.8's
-``mk_prepare_receptor.py`` runs) writes the rigid receptor PDBQT. The box is given explicitly or
-built around a co-crystallized ligand. Results are cached on disk, keyed by the input bytes and
-every option that changes them.
+hydrogens added, hydrogens relaxed under amber14, optionally all atoms under restraints); meeko's
+``Polymer`` (what meeko 0.8's ``mk_prepare_receptor.py`` runs) writes the rigid receptor PDBQT.
+The box is given explicitly or built around a co-crystallized ligand. Results are cached on disk,
+keyed by the input bytes and every option that changes them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import random
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,7 +33,8 @@ PREP_VERSION = "1"
 
 _BREAK_C_N = 0.20  # nm; a peptide C-N bond is 0.133 nm
 _BREAK_CA_CA = 0.43  # nm; consecutive CA atoms are 0.38 nm apart (0.29 nm if cis)
-_RESTRAINT_K = 1000.0  # kJ/mol/nm^2 on heavy atoms (about 2.4 kcal/mol/Å^2)
+_RESTRAINT_K = 41840.0  # kJ/mol/nm^2 on heavy atoms (10 kcal/mol/Å^2); weaker lets salt
+# bridges, unscreened in vacuum, pull pocket side chains 1-2 Å (Glu353/Arg394 of ESR1)
 _MIN_STEPS = 300
 _FILES = ("receptor.pdbqt", "receptor_fixed.pdb", "box.json")
 
@@ -61,8 +63,8 @@ def prepare_receptor(
     Waters and all hetero groups are removed; non-standard amino acids with a PDBFixer substitution
     (e.g. MSE) become standard; missing heavy atoms are added but missing loops are not built, and
     residues beside a gap keep a plain backbone (no added termini). Hydrogens are added for
-    ``ph``. With ``minimize``, amber14 relaxes the structure with heavy atoms harmonically
-    restrained (CPU platform, ``_MIN_STEPS`` steps).
+    ``ph`` and relaxed under amber14 (CPU platform, at most ``_MIN_STEPS`` steps) with the heavy
+    atoms fixed or, with ``minimize``, harmonically restrained so that clashes can relax too.
 
     Files live in ``cache_dir/<key>/`` (``receptor.pdbqt``, ``receptor_fixed.pdb``, ``box.json``),
     ``<key>`` hashing the PDB bytes, the pocket arguments, ``ph``, ``minimize`` and
@@ -75,7 +77,7 @@ def prepare_receptor(
         ligand_resname: residue name of a co-crystallized ligand defining the box instead.
         padding: Å added on each side of the ligand's extent (ligand mode only).
         ph: pH for protonation states.
-        minimize: run the restrained minimization.
+        minimize: let heavy atoms move in the minimization, restrained to their start.
         name: target name; defaults to the file's stem.
 
     Raises:
@@ -160,28 +162,29 @@ def _prepare(
     # Keep only the protein: drops waters, ions, ligands, cofactors and UNK residues.
     modeller = Modeller(fixer.topology, fixer.positions)
     modeller.delete([r for r in fixer.topology.residues() if r.name not in proteinResidues])
+    xyz = modeller.positions.value_in_unit(unit.angstrom)
+    if not any(all(abs(p[i] - center[i]) <= size[i] / 2 for i in range(3)) for p in xyz):
+        raise ReceptorError(f"{pdb}: no receptor atom inside the box {center} of size {size}")
     fixer.topology, starts, ends = _split_chain_breaks(modeller.topology, modeller.positions)
     fixer.positions = modeller.positions
     fixer.missingResidues = {}  # never build missing loops (no findMissingResidues)
     fixer.findMissingAtoms()
+    oxt = {_key(r) for r, names in fixer.missingTerminals.items() if "OXT" in names}
     fixer.addMissingAtoms(seed=0)
-    fixer.addMissingHydrogens(ph)
+    _place_oxt(fixer, oxt)
+    state = random.getstate()
+    random.seed(0)  # OpenMM starts new hydrogens at random positions
+    try:
+        fixer.addMissingHydrogens(ph)
+    finally:
+        random.setstate(state)
     log.info("receptor %s: %d chain breaks left unbuilt", pdb, len(starts))
     final = _drop_break_termini(fixer.topology, fixer.positions, starts, ends)
-    topology, positions = final.topology, final.positions
-    if minimize:
-        positions = _minimize(pdb, topology, positions)
-
-    heavy = [
-        p.value_in_unit(unit.angstrom)
-        for a, p in zip(topology.atoms(), positions, strict=True)
-        if a.element is not None and a.element.symbol != "H"
-    ]
-    if not any(all(abs(p[i] - center[i]) <= size[i] / 2 for i in range(3)) for p in heavy):
-        raise ReceptorError(f"{pdb}: no receptor atom inside the box {center} of size {size}")
+    positions = _minimize(pdb, final.topology, final.positions, move_heavy=minimize)
     buffer = io.StringIO()
-    PDBFile.writeFile(topology, positions, buffer, keepIds=True)
-    pdbqt = _meeko_pdbqt(pdb, buffer.getvalue(), n_heavy=len(heavy))
+    PDBFile.writeFile(final.topology, positions, buffer, keepIds=True)
+    n_heavy = sum(a.element.symbol != "H" for a in final.topology.atoms())
+    pdbqt = _meeko_pdbqt(pdb, buffer.getvalue(), n_heavy=n_heavy)
     (out / "receptor_fixed.pdb").write_text(buffer.getvalue())
     (out / "receptor.pdbqt").write_text(pdbqt)
     box = {"center": center, "size": size, "ph": ph, "minimize": minimize, **pocket}
@@ -279,6 +282,26 @@ def _drop_break_termini(topology: Any, positions: Any, starts: set[Key], ends: s
     return modeller
 
 
+def _place_oxt(fixer: Any, keys: set[Key]) -> None:
+    """Put each added OXT in the carboxylate plane, 1.25 Å from C and about 120° from CA and O.
+
+    PDBFixer 1.12 starts OXT at O + 2v (the mirror image is O - 2v) and its clash minimization
+    does not always recover (CA-OXT 1.8 Å in 4JSV chain B), which then breaks meeko's typing.
+    """
+    import numpy as np
+    from openmm import Vec3 as OmmVec3
+    from openmm import unit
+
+    xyz = np.array(fixer.positions.value_in_unit(unit.nanometer))
+    for residue in fixer.topology.residues():
+        index = {a.name: a.index for a in residue.atoms()}
+        if _key(residue) in keys and {"C", "CA", "O", "OXT"} <= index.keys():
+            c = xyz[index["C"]]
+            u = sum((d := xyz[index[n]] - c) / np.linalg.norm(d) for n in ("CA", "O"))
+            xyz[index["OXT"]] = c - 0.125 * u / np.linalg.norm(u)
+    fixer.positions = unit.Quantity([OmmVec3(*map(float, p)) for p in xyz], unit.nanometer)
+
+
 def _cpu_platform() -> Any:
     import openmm
 
@@ -288,8 +311,11 @@ def _cpu_platform() -> Any:
         return openmm.Platform.getPlatformByName("Reference")
 
 
-def _minimize(pdb: Path, topology: Any, positions: Any) -> Any:
-    """Minimize with amber14, heavy atoms harmonically restrained to their start positions."""
+def _minimize(pdb: Path, topology: Any, positions: Any, *, move_heavy: bool) -> Any:
+    """Minimize with amber14, heavy atoms fixed or harmonically restrained to where they are.
+
+    OpenMM's own hydrogen placement is crude (H-C up to 2 Å off in 4JSV): this fixes it.
+    """
     import openmm
     from openmm import app, unit
 
@@ -308,6 +334,8 @@ def _minimize(pdb: Path, topology: Any, positions: Any) -> Any:
         restraint.addPerParticleParameter(name)
     for atom in topology.atoms():
         if atom.element is not None and atom.element.symbol != "H":
+            if not move_heavy:
+                system.setParticleMass(atom.index, 0.0)  # the minimizer holds massless atoms
             restraint.addParticle(atom.index, positions[atom.index].value_in_unit(unit.nanometer))
     system.addForce(restraint)
     context = openmm.Context(system, openmm.VerletIntegrator(0.001), _cpu_platform())
@@ -323,7 +351,7 @@ def _meeko_pdbqt(pdb: Path, fixed_pdb: str, *, n_heavy: int) -> str:
     templates = meeko.ResidueChemTemplates.create_from_defaults()
     try:
         polymer = meeko.Polymer.from_pdb_string(fixed_pdb, templates, meeko.MoleculePreparation())
-    except meeko.PolymerCreationError as err:
+    except (RuntimeError, ValueError) as err:  # PolymerCreationError is a RuntimeError
         raise ReceptorError(f"{pdb}: meeko cannot type the receptor: {str(err).strip()}") from err
     rigid, _flex = meeko.PDBQTWriterLegacy.write_from_polymer(polymer)
     written = sum(

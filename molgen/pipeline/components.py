@@ -161,7 +161,7 @@ def resolve_target(campaign: Campaign) -> Target:
     try:
         if t.pdb is None:
             return get_target(t.name)
-        from molgen.docking.receptor import ReceptorError, prepare_receptor
+        from molgen.docking.receptor import prepare_receptor
     except TargetError as err:
         raise CampaignError(f"target.name: {err}") from err
     try:
@@ -176,7 +176,7 @@ def resolve_target(campaign: Campaign) -> Target:
             minimize=t.minimize,
             name=t.name,
         )
-    except (ReceptorError, OSError) as err:
+    except (ValueError, OSError) as err:  # ReceptorError is a ValueError
         raise CampaignError(f"target.pdb: {err}") from err
 
 
@@ -187,7 +187,15 @@ def build_docking(campaign: Campaign) -> tuple[DockingEngine, DockingSettings]:
         cls = DOCKING_ENGINES.get(d.engine)
     except RegistryError as err:
         raise CampaignError(f"docking.engine: {err}") from err
-    engine = cls(workers=d.workers or None, timeout_s=d.timeout_s)
+    engine: DockingEngine
+    if d.dask_address or d.dask_local_workers:
+        from molgen.docking.dask_fanout import DaskFanOut
+
+        engine = DaskFanOut(
+            d.engine, d.timeout_s, address=d.dask_address, local_workers=d.dask_local_workers
+        )
+    else:
+        engine = cls(workers=d.workers or None, timeout_s=d.timeout_s)
     settings = DockingSettings(
         exhaustiveness=d.exhaustiveness,
         n_poses=d.n_poses,

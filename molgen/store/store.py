@@ -91,6 +91,14 @@ class CandidateStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __getstate__(self) -> dict[str, str]:
+        # A store travels between processes (Prefect and Dask serialize task context) as its
+        # URL; the copy opens its own connections.
+        return {"url": self.url}
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        self.__init__(state["url"])  # type: ignore[misc]
+
     def campaign_id(self, name: str, config_hash: str, seed: int, config: dict[str, Any]) -> int:
         """The id of campaign ``name``, created or updated to the given config."""
         with Session(self.engine) as s, s.begin():

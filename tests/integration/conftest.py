@@ -37,6 +37,7 @@ DOCKING = """
 exhaustiveness = 1
 n_poses = 3
 workers = 2
+{dask}
 [[objectives]]
 value = "docking_score"
 weight = 2.0
@@ -66,6 +67,7 @@ def write_campaign(tmp_path: Path):
         slow: bool = False,
         folder: str = "run",
         dock: int = 0,
+        dask_workers: int = 0,
     ) -> Path:
         predictors = ['"qed"', '"sa_score"', '"logp"', '"mw"', '"tpsa"', '"hbd"', '"hba"']
         predictors += ['"rotatable_bonds"']
@@ -85,7 +87,11 @@ def write_campaign(tmp_path: Path):
                 qed="slow_qed" if slow else "qed",
                 batch=batch,
                 dock=dock,
-                docking=DOCKING.format() if dock else "",
+                docking=DOCKING.format(
+                    dask=f"dask_local_workers = {dask_workers}" if dask_workers else ""
+                )
+                if dock
+                else "",
             )
         )
         if seeds is None:

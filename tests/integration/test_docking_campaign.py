@@ -55,3 +55,18 @@ def test_docking_campaign_docks_caches_and_exports(prefect_api, write_campaign, 
         top[0]["objectives"]["docking_score"]["value"], abs=1e-3
     )
     assert mols[0].GetProp("inchikey") == top[0]["inchikey"]
+
+
+def test_docking_fans_out_over_local_dask_cluster(prefect_api, write_campaign):
+    from flows.campaign import campaign_flow
+
+    path = write_campaign(rounds=1, n=16, dock=4, dask_workers=2)
+    reports = campaign_flow(str(path))
+    dock = next(r for r in reports if r["stage"] == "dock")
+    assert dock["extra"] == {"docked": 4, "cached": 0}
+    c = load_campaign(path)
+    store = CandidateStore(c.store_url)
+    top = store.top(c.name, 4)
+    store.close()
+    assert all(r["objectives"]["docking_score"]["value"] < 0 for r in top)
+    assert top[0]["provenance"]["docking"]["engine"].startswith("vina-")

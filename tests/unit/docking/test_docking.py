@@ -117,3 +117,12 @@ def test_killed_docking_redocks_only_unfinished(tmp_path, abl1):
     assert done[0] not in engine.docked
     assert sorted(engine.docked) == sorted(k for k, _ in ligands if k != done[0])
     assert all(r["docking_score"] < 0 for r in rows)
+
+
+def test_same_seed_docks_to_same_score(abl1):
+    ligands = [("p", PARACETAMOL.smiles)]
+    first = next(iter(VinaEngine(workers=1).dock(ligands, abl1, FAST)))
+    again = next(iter(VinaEngine(workers=1).dock(ligands, abl1, FAST)))
+    assert first.score == again.score
+    with pytest.raises(ValueError, match="0 means random"):
+        DockingSettings(seed=0)

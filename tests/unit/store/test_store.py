@@ -57,3 +57,13 @@ def test_unknown_campaign_and_bad_url(tmp_path):
         store.top("x")
     with pytest.raises(StoreError, match="cannot open store"):
         CandidateStore("nosuchdb://host/db")
+
+
+def test_store_pickles_as_its_url(tmp_path):
+    import pickle
+
+    store = CandidateStore(f"sqlite:///{tmp_path / 's.sqlite'}")
+    store.campaign_id("c", "h", 1, {})
+    copy = pickle.loads(pickle.dumps(store))
+    assert copy.url == store.url and copy.engine is not store.engine
+    assert copy.counts("c")["candidates"] == 0

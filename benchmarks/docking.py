@@ -1,0 +1,226 @@
+"""Docking benchmark: molgen's VinaEngine against dockstring on DRD2, end to end.
+
+Docks one fixed set of 12 drug-like ligands (8 known DRD2 ligands, 4 other drugs) into
+dockstring's DRD2 receptor and box, with:
+
+- dockstring's own ``load_target("DRD2").dock(smiles)`` (its bundled Vina 1.1.2 binary,
+  exhaustiveness 8, Open Babel protonation at pH 7.4), one ligand after another, in a
+  subprocess (Open Babel and ``import vina`` must never share a process);
+- molgen's ``VinaEngine`` (Vina 1.2 Python API, RDKit + meeko ligand prep) at exhaustiveness
+  1, 2, 4 and 8, each run with a fresh worker pool (maps recomputed, nothing cached).
+
+Each time is the wall clock for the whole set, from SMILES to scores: ligand preparation, grid
+maps and worker start-up included. The last line printed is one JSON object with the headline
+numbers. Usage::
+
+    python benchmarks/docking.py            # full run, about 8 minutes on 2 cores
+    python benchmarks/docking.py --quick    # 3 ligands, a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+# (name, SMILES): neutral parent molecules as a campaign would hand them over. Stereocentres are
+# fixed so that both pipelines dock the same stereoisomer.
+LIGANDS: list[tuple[str, str]] = [
+    ("haloperidol", "O=C(CCCN1CCC(O)(CC1)c1ccc(Cl)cc1)c1ccc(F)cc1"),
+    ("risperidone", "Cc1nc2n(c(=O)c1CCN1CCC(CC1)c1noc3cc(F)ccc13)CCCC2"),
+    ("spiperone", "O=C(CCCN1CCC2(CC1)N(CNC2=O)c1ccccc1)c1ccc(F)cc1"),
+    ("clozapine", "CN1CCN(CC1)C1=Nc2cc(Cl)ccc2Nc2ccccc12"),
+    ("aripiprazole", "Clc1cccc(N2CCN(CCCCOc3ccc4CCC(=O)Nc4c3)CC2)c1Cl"),
+    ("olanzapine", "CN1CCN(CC1)C1=Nc2ccccc2Nc2sc(C)cc12"),
+    ("sulpiride", "CCN1CCC[C@H]1CNC(=O)c1cc(ccc1OC)S(N)(=O)=O"),
+    ("chlorpromazine", "CN(C)CCCN1c2ccccc2Sc2ccc(Cl)cc12"),
+    ("ibuprofen", "CC(C)Cc1ccc(cc1)[C@H](C)C(=O)O"),
+    ("caffeine", "Cn1cnc2c1c(=O)n(C)c(=O)n2C"),
+    ("diazepam", "CN1C(=O)CN=C(c2ccccc2)c2cc(Cl)ccc12"),
+    ("celecoxib", "Cc1ccc(cc1)-c1cc(nn1-c1ccc(cc1)S(N)(=O)=O)C(F)(F)F"),
+]
+QUICK = ["haloperidol", "clozapine", "caffeine"]
+TARGET = "DRD2"
+CURVE = (1, 2, 4, 8)
+DEFAULT_EXHAUSTIVENESS = 2  # the campaign default chosen from this benchmark (RESULTS.md)
+
+
+def dock_dockstring(ligands: list[tuple[str, str]]) -> dict[str, Any]:
+    """Dock with dockstring, one ligand after another (run in its own process)."""
+    from dockstring import load_target
+
+    t0 = time.perf_counter()
+    target = load_target(TARGET)
+    scores: dict[str, float | None] = {}
+    for name, smiles in ligands:
+        try:
+            score, _ = target.dock(smiles)
+        except Exception as err:  # dockstring raises many error types; record and go on
+            print(f"dockstring failed on {name}: {err}", file=sys.stderr)
+            score = None
+        scores[name] = score
+    return {"seconds": time.perf_counter() - t0, "scores": scores}
+
+
+def run_dockstring(ligands: list[tuple[str, str]]) -> dict[str, Any]:
+    """dockstring in a subprocess, with this interpreter's bin/ (obabel) first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    names = ",".join(name for name, _ in ligands)
+    cmd = [sys.executable, __file__, "--dockstring-worker", names]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"dockstring run failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_molgen(ligands: list[tuple[str, str]], exhaustiveness: int, args: Any) -> dict[str, Any]:
+    """molgen's VinaEngine on the whole set, with a fresh pool (maps computed anew)."""
+    from molgen.docking import DockingSettings, VinaEngine
+    from molgen.targets import get_target
+
+    settings = DockingSettings(exhaustiveness=exhaustiveness, n_poses=args.n_poses, seed=args.seed)
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    engine = VinaEngine(workers=args.workers)
+    results = list(engine.dock(ligands, get_target(TARGET), settings))
+    seconds = time.perf_counter() - t0
+    for r in results:
+        if r.reason:
+            print(f"molgen failed on {r.key} (exhaustiveness {exhaustiveness}): {r.reason}")
+    return {
+        "seconds": seconds,
+        "scores": {r.key: r.score for r in results},
+        "ligand_seconds": {r.key: round(r.seconds, 2) for r in results},
+        "load_before": load,
+        "workers": engine.workers,
+    }
+
+
+def spearman(a: dict[str, float | None], b: dict[str, float | None]) -> float:
+    """Spearman's rho over the ligands both runs scored."""
+    from scipy.stats import spearmanr
+
+    keys = [k for k in a if a[k] is not None and b.get(k) is not None]
+    if len(keys) < 3:
+        return float("nan")
+    return float(spearmanr([a[k] for k in keys], [b[k] for k in keys]).statistic)
+
+
+def per_min(n: int, seconds: float) -> float:
+    return round(60.0 * n / seconds, 2)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 ligands: a smoke run")
+    parser.add_argument("--curve", default=",".join(map(str, CURVE)), help="exhaustiveness list")
+    parser.add_argument("--default-exhaustiveness", type=int, default=DEFAULT_EXHAUSTIVENESS)
+    parser.add_argument("--workers", type=int, default=None, help="default: one per CPU")
+    parser.add_argument("--seed", type=int, default=1, help="molgen's docking seed (>= 1)")
+    parser.add_argument("--n-poses", type=int, default=9, help="poses kept (Vina's default 9)")
+    parser.add_argument("--dockstring-worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.dockstring_worker:  # child process: dockstring only, JSON on stdout
+        wanted = args.dockstring_worker.split(",")
+        print(json.dumps(dock_dockstring([lig for lig in LIGANDS if lig[0] in wanted])))
+        return
+
+    ligands = [lig for lig in LIGANDS if lig[0] in QUICK] if args.quick else LIGANDS
+    n = len(ligands)
+    curve = sorted({int(x) for x in args.curve.split(",")} | {8, args.default_exhaustiveness})
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    print(f"{n} ligands into {TARGET}; molgen exhaustiveness {curve}, then dockstring")
+
+    molgen: dict[int, dict[str, Any]] = {}
+    for exh in sorted(curve, reverse=True):
+        molgen[exh] = run_molgen(ligands, exh, args)
+        print(f"  molgen exhaustiveness {exh}: {molgen[exh]['seconds']:.1f} s", flush=True)
+    load = os.getloadavg()[0]
+    ds = run_dockstring(ligands)
+    ds["load_before"] = load
+    print(f"  dockstring exhaustiveness 8: {ds['seconds']:.1f} s", flush=True)
+
+    print("\nscores (kcal/mol)")
+    print(f"{'ligand':<16}{'dockstring':>11}" + "".join(f"{f'exh {e}':>9}" for e in curve))
+    for name, _ in ligands:
+        row = [ds["scores"].get(name)] + [molgen[e]["scores"].get(name) for e in curve]
+        print(f"{name:<16}" + "".join(f"{'-' if s is None else f'{s:.2f}':>9}" for s in row))
+
+    print("\nmolgen speed/agreement curve (dockstring exhaustiveness 8 = 1.0x)")
+    print("exhaustiveness  seconds  ligands/min  speedup  Spearman(dockstring)  Spearman(exh 8)")
+    curve_rows = {}
+    for exh in curve:
+        m = molgen[exh]
+        row = {
+            "seconds": round(m["seconds"], 1),
+            "ligands_per_min": per_min(n, m["seconds"]),
+            "speedup": round(ds["seconds"] / m["seconds"], 2),
+            "spearman_dockstring": round(spearman(m["scores"], ds["scores"]), 3),
+            "spearman_exh8": round(spearman(m["scores"], molgen[8]["scores"]), 3),
+        }
+        curve_rows[str(exh)] = row
+        print(
+            f"{exh:>14}  {row['seconds']:>7}  {row['ligands_per_min']:>11}  "
+            f"{row['speedup']:>6}x  {row['spearman_dockstring']:>20}  {row['spearman_exh8']:>15}"
+        )
+
+    default, same = curve_rows[str(args.default_exhaustiveness)], curve_rows["8"]
+    summary = {
+        "n": n,
+        "target": TARGET,
+        "dockstring_seconds": round(ds["seconds"], 1),
+        "dockstring_ligands_per_min": per_min(n, ds["seconds"]),
+        "molgen_ligands_per_min": {
+            "exh8": same["ligands_per_min"],
+            "default": default["ligands_per_min"],
+        },
+        "speedup_same_settings": same["speedup"],
+        "spearman_same_settings": same["spearman_dockstring"],
+        "speedup_default": default["speedup"],
+        "spearman_default": default["spearman_dockstring"],
+        "default_exhaustiveness": args.default_exhaustiveness,
+        "curve": curve_rows,
+        "workers": molgen[8]["workers"],
+        "seed": args.seed,
+        "n_poses": args.n_poses,
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "gpu": None,
+        "load_avg_1min_before": {
+            "dockstring": round(ds["load_before"], 2),
+            **{f"exh{e}": round(molgen[e]["load_before"], 2) for e in curve},
+        },
+        "versions": {
+            "vina": version("vina"),
+            "dockstring": version("dockstring"),
+            "meeko": version("meeko"),
+            "rdkit": version("rdkit"),
+            "python": platform.python_version(),
+        },
+        "date": started,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

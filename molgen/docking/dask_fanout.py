@@ -1,0 +1,139 @@
+"""Docking fanned out over a Dask cluster through Prefect's DaskTaskRunner (prefect-dask).
+
+Ligands are split into chunks; each chunk is one Prefect task run on a Dask worker, which docks
+it with the configured local engine (Vina in a one-process pebble pool, so the per-ligand
+timeout still kills a stuck ligand). Results stream back as chunks finish, so the caller can
+commit them to the docking cache one chunk at a time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import ClassVar
+
+import dask
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.futures import as_completed
+from prefect_dask import DaskTaskRunner
+
+from molgen.docking.base import DOCKING_ENGINES, DockingSettings, DockResult
+from molgen.targets import Target
+
+
+def _dock_chunk(
+    engine: str,
+    timeout_s: float,
+    ligands: list[tuple[str, str]],
+    target: Target,
+    settings: DockingSettings,
+) -> list[DockResult]:
+    """Dock one chunk on a Dask worker with one local worker process."""
+    cls = DOCKING_ENGINES.get(engine)
+    return list(cls(workers=1, timeout_s=timeout_s).dock(ligands, target, settings))
+
+
+# The plain function stays importable under its own name so Dask pickles it by reference.
+dock_chunk = task(_dock_chunk, name="dock-chunk", cache_policy=NO_CACHE, persist_result=False)
+
+
+@contextmanager
+def _env(key: str, value: str | None) -> Iterator[None]:
+    old = os.environ.get(key)
+    if value is not None:
+        os.environ[key] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
+
+
+class DaskFanOut:
+    """A docking engine that runs another engine's chunks on Dask workers.
+
+    Args:
+        engine: registered name of the engine each worker runs (e.g. ``"vina"``).
+        timeout_s: per-ligand limit on the workers.
+        address: a Dask scheduler address (``tcp://host:8786``); or
+        local_workers: start a local cluster with this many single-threaded worker processes.
+        chunk_size: ligands per task run.
+
+    Workers must be allowed to start processes (``distributed.worker.daemon: False``, set here
+    for a local cluster; set ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` on a remote cluster's
+    workers) and must have molgen installed.
+    """
+
+    name: ClassVar[str] = "dask"
+
+    def __init__(
+        self,
+        engine: str = "vina",
+        timeout_s: float = 600.0,
+        address: str | None = None,
+        local_workers: int = 0,
+        chunk_size: int = 4,
+    ) -> None:
+        if bool(address) == bool(local_workers):
+            raise ValueError("give a Dask scheduler address or a number of local workers")
+        self.engine = engine
+        self.timeout_s = timeout_s
+        self.address = address
+        self.local_workers = local_workers
+        self.chunk_size = chunk_size
+        self.version = DOCKING_ENGINES.get(engine)(workers=1).version
+
+    def dock(
+        self, ligands: Sequence[tuple[str, str]], target: Target, settings: DockingSettings
+    ) -> Iterator[DockResult]:
+        """Dock on the cluster, yielding each chunk's results as the chunk finishes."""
+        if not ligands:
+            return
+        if self.address:
+            runner = DaskTaskRunner(address=self.address)
+        else:
+            runner = DaskTaskRunner(
+                cluster_kwargs={
+                    "n_workers": self.local_workers,
+                    "threads_per_worker": 1,
+                    "processes": True,
+                }
+            )
+        chunks = [
+            list(ligands[i : i + self.chunk_size]) for i in range(0, len(ligands), self.chunk_size)
+        ]
+        # Local workers report to this process's Prefect API instead of each starting a server.
+        api = get_client(sync_client=True).api_url
+        with (
+            _env("PREFECT_API_URL", str(api) if api else None),
+            dask.config.set({"distributed.worker.daemon": False}),
+            runner,
+        ):
+            futures = {
+                runner.submit(
+                    dock_chunk,
+                    parameters={
+                        "engine": self.engine,
+                        "timeout_s": self.timeout_s,
+                        "ligands": chunk,
+                        "target": target,
+                        "settings": settings,
+                    },
+                ): chunk
+                for chunk in chunks
+            }
+            for future in as_completed(list(futures)):
+                try:
+                    results = future.result()
+                except Exception as err:  # a lost worker or task: reject its chunk, go on
+                    reason = f"Dask task failed: {type(err).__name__}: {err}"
+                    results = [
+                        DockResult(k, s, None, None, reason, 0.0, cacheable=False)
+                        for k, s in futures[future]
+                    ]
+                yield from results
