@@ -78,7 +78,13 @@ class BudgetConfig(_Model):
 class DockingConfig(_Model):
     """Docking settings, used when ``budget.dock_per_round`` > 0."""
 
-    engine: str = Field(default="vina", description="registered engine or package.module:Class")
+    engine: str = Field(
+        default="vina",
+        description="vina (Python API), vina-cli (a Vina-compatible program), or module:Class",
+    )
+    program: str | None = Field(
+        default=None, description="for vina-cli: the executable (vina, qvina2, smina...)"
+    )
     exhaustiveness: int = Field(default=4, ge=1, le=64)
     n_poses: int = Field(default=9, ge=1, le=20)
     seed: int = Field(

@@ -195,7 +195,11 @@ def build_docking(campaign: Campaign) -> tuple[DockingEngine, DockingSettings]:
             d.engine, d.timeout_s, address=d.dask_address, local_workers=d.dask_local_workers
         )
     else:
-        engine = cls(workers=d.workers or None, timeout_s=d.timeout_s)
+        extra = {"program": d.program} if d.program else {}
+        try:
+            engine = cls(workers=d.workers or None, timeout_s=d.timeout_s, **extra)
+        except (TypeError, RuntimeError) as err:
+            raise CampaignError(f"docking: cannot start engine {d.engine!r}: {err}") from err
     settings = DockingSettings(
         exhaustiveness=d.exhaustiveness,
         n_poses=d.n_poses,
