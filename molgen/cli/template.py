@@ -26,7 +26,7 @@ mutation_rate = 0.1
 [budget]
 rounds = 3                     # generate -> prepare -> predict -> filter -> score -> store, N times
 molecules_per_round = 200
-dock_per_round = 0             # docking is not part of campaigns yet
+dock_per_round = 10            # the best filtered molecules by pre-docking score get docked
 
 # Each objective maps a predicted value to a desirability in [0, 1] (linear, sigmoid or step),
 # weighted into one score. Optional hard bounds reject molecules outside them.
@@ -42,6 +42,11 @@ transform = {{ kind = "sigmoid", low = 5.0, high = 2.5 }}   # low > high: smalle
 bounds = {{ max = 6.0 }}
 
 [[objectives]]
+value = "docking_score"        # Vina score, kcal/mol: more negative is better
+weight = 2.0
+transform = {{ kind = "linear", low = -5.0, high = -11.0 }}
+
+[[objectives]]
 value = "logp"
 weight = 0.5
 transform = {{ kind = "step", low = 0.0, high = 4.0 }}
@@ -49,6 +54,15 @@ transform = {{ kind = "step", low = 0.0, high = 4.0 }}
 [filters]
 alerts = ["PAINS", "BRENK", "NIH"]   # RDKit FilterCatalog sets (also PAINS_A/B/C, ZINC)
 rules = ["lipinski", "veber"]        # Lipinski allows lipinski_max_violations (default 1)
+
+[docking]
+engine = "vina"                # AutoDock Vina 1.2; "vina-cli" runs a Vina-compatible program
+exhaustiveness = 4
+n_poses = 9
+seed = 1                       # docking seed (>= 1), shared across campaigns with the cache
+timeout_s = 600                # per ligand
+# dask_local_workers = 4       # fan docking out over a local Dask cluster
+# dask_address = "tcp://scheduler:8786"
 
 [scoring]
 aggregation = "weighted_sum"   # or "geometric_mean" (any zero desirability gives 0)
