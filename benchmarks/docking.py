@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -76,33 +77,70 @@ def run_dockstring(ligands: list[tuple[str, str]]) -> dict[str, Any]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     names = ",".join(name for name, _ in ligands)
     cmd = [sys.executable, __file__, "--dockstring-worker", names]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    with CpuMeter() as meter:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"dockstring run failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out.update(background_cpu_s=meter.background_cpu_s, load_before=meter.load)
+    return out
 
 
-def run_molgen(ligands: list[tuple[str, str]], exhaustiveness: int, args: Any) -> dict[str, Any]:
+def run_molgen(
+    ligands: list[tuple[str, str]], exhaustiveness: int, seed: int, args: Any
+) -> dict[str, Any]:
     """molgen's VinaEngine on the whole set, with a fresh pool (maps computed anew)."""
     from molgen.docking import DockingSettings, VinaEngine
     from molgen.targets import get_target
 
-    settings = DockingSettings(exhaustiveness=exhaustiveness, n_poses=args.n_poses, seed=args.seed)
-    load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    engine = VinaEngine(workers=args.workers)
-    results = list(engine.dock(ligands, get_target(TARGET), settings))
-    seconds = time.perf_counter() - t0
+    settings = DockingSettings(exhaustiveness=exhaustiveness, n_poses=args.n_poses, seed=seed)
+    with CpuMeter() as meter:
+        engine = VinaEngine(workers=args.workers)
+        results = list(engine.dock(ligands, get_target(TARGET), settings))
     for r in results:
         if r.reason:
             print(f"molgen failed on {r.key} (exhaustiveness {exhaustiveness}): {r.reason}")
     return {
-        "seconds": seconds,
+        "seconds": meter.seconds,
+        "background_cpu_s": meter.background_cpu_s,
+        "load_before": meter.load,
         "scores": {r.key: r.score for r in results},
-        "ligand_seconds": {r.key: round(r.seconds, 2) for r in results},
-        "load_before": load,
         "workers": engine.workers,
     }
+
+
+class CpuMeter:
+    """Wall clock, plus the CPU time that processes other than this run's used meanwhile.
+
+    ``background_cpu_s`` is the machine's busy CPU time (``/proc/stat``) less this process's and
+    its reaped children's: on a shared machine it shows how much other work overlapped.
+    """
+
+    def __enter__(self) -> CpuMeter:
+        self.t0, self.busy0, self.own0 = time.perf_counter(), _busy(), _own()
+        self.load = os.getloadavg()[0]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        self.background_cpu_s = max(0.0, (_busy() - self.busy0) - (_own() - self.own0))
+
+
+def _busy() -> float:
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def _own() -> float:
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def spearman(a: dict[str, float | None], b: dict[str, float | None]) -> float:
@@ -136,6 +174,9 @@ def main() -> None:
     parser.add_argument("--default-exhaustiveness", type=int, default=DEFAULT_EXHAUSTIVENESS)
     parser.add_argument("--workers", type=int, default=None, help="default: one per CPU")
     parser.add_argument("--seed", type=int, default=1, help="molgen's docking seed (>= 1)")
+    parser.add_argument(
+        "--default-seeds", type=int, default=3, help="seeds the default setting is also run with"
+    )
     parser.add_argument("--n-poses", type=int, default=9, help="poses kept (Vina's default 9)")
     parser.add_argument("--dockstring-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -147,17 +188,18 @@ def main() -> None:
 
     ligands = [lig for lig in LIGANDS if lig[0] in QUICK] if args.quick else LIGANDS
     n = len(ligands)
-    curve = sorted({int(x) for x in args.curve.split(",")} | {8, args.default_exhaustiveness})
+    default_exh = args.default_exhaustiveness
+    curve = sorted({int(x) for x in args.curve.split(",")} | {8, default_exh})
     started = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"{n} ligands into {TARGET}; molgen exhaustiveness {curve}, then dockstring")
 
     molgen: dict[int, dict[str, Any]] = {}
     for exh in sorted(curve, reverse=True):
-        molgen[exh] = run_molgen(ligands, exh, args)
+        molgen[exh] = run_molgen(ligands, exh, args.seed, args)
         print(f"  molgen exhaustiveness {exh}: {molgen[exh]['seconds']:.1f} s", flush=True)
-    load = os.getloadavg()[0]
+    other_seeds = range(args.seed + 1, args.seed + args.default_seeds)
+    seed_runs = {s: run_molgen(ligands, default_exh, s, args) for s in other_seeds}
     ds = run_dockstring(ligands)
-    ds["load_before"] = load
     print(f"  dockstring exhaustiveness 8: {ds['seconds']:.1f} s", flush=True)
 
     print("\nscores (kcal/mol)")
@@ -167,7 +209,10 @@ def main() -> None:
         print(f"{name:<16}" + "".join(f"{'-' if s is None else f'{s:.2f}':>9}" for s in row))
 
     print("\nmolgen speed/agreement curve (dockstring exhaustiveness 8 = 1.0x)")
-    print("exhaustiveness  seconds  ligands/min  speedup  Spearman(dockstring)  Spearman(exh 8)")
+    print(
+        "exhaustiveness  seconds  ligands/min  speedup  Spearman(dockstring)  Spearman(exh 8)"
+        "  background CPU-s"
+    )
     curve_rows = {}
     for exh in curve:
         m = molgen[exh]
@@ -177,14 +222,32 @@ def main() -> None:
             "speedup": round(ds["seconds"] / m["seconds"], 2),
             "spearman_dockstring": round(spearman(m["scores"], ds["scores"]), 3),
             "spearman_exh8": round(spearman(m["scores"], molgen[8]["scores"]), 3),
+            "background_cpu_s": round(m["background_cpu_s"], 1),
         }
         curve_rows[str(exh)] = row
         print(
             f"{exh:>14}  {row['seconds']:>7}  {row['ligands_per_min']:>11}  "
             f"{row['speedup']:>6}x  {row['spearman_dockstring']:>20}  {row['spearman_exh8']:>15}"
+            f"  {row['background_cpu_s']:>16}"
+        )
+    print(f"dockstring: {ds['seconds']:.1f} s, background CPU-s {ds['background_cpu_s']:.1f}")
+
+    seed_rows = {str(args.seed): curve_rows[str(default_exh)]}
+    for seed, m in seed_runs.items():
+        seed_rows[str(seed)] = {
+            "seconds": round(m["seconds"], 1),
+            "speedup": round(ds["seconds"] / m["seconds"], 2),
+            "spearman_dockstring": round(spearman(m["scores"], ds["scores"]), 3),
+            "spearman_exh8": round(spearman(m["scores"], molgen[8]["scores"]), 3),
+        }
+    print(f"\ndefault exhaustiveness {default_exh} with other seeds (Spearman, speed-up)")
+    for seed, row in seed_rows.items():
+        print(
+            f"  seed {seed}: dockstring {row['spearman_dockstring']}, "
+            f"exh 8 {row['spearman_exh8']}, {row['speedup']}x"
         )
 
-    default, same = curve_rows[str(args.default_exhaustiveness)], curve_rows["8"]
+    default, same = curve_rows[str(default_exh)], curve_rows["8"]
     summary = {
         "n": n,
         "target": TARGET,
@@ -198,7 +261,8 @@ def main() -> None:
         "spearman_same_settings": same["spearman_dockstring"],
         "speedup_default": default["speedup"],
         "spearman_default": default["spearman_dockstring"],
-        "default_exhaustiveness": args.default_exhaustiveness,
+        "default_exhaustiveness": default_exh,
+        "default_by_seed": seed_rows,
         "curve": curve_rows,
         "workers": molgen[8]["workers"],
         "seed": args.seed,
@@ -206,9 +270,9 @@ def main() -> None:
         "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "gpu": None,
-        "load_avg_1min_before": {
-            "dockstring": round(ds["load_before"], 2),
-            **{f"exh{e}": round(molgen[e]["load_before"], 2) for e in curve},
+        "background_cpu_s": {
+            "dockstring": round(ds["background_cpu_s"], 1),
+            **{f"exh{e}": curve_rows[str(e)]["background_cpu_s"] for e in curve},
         },
         "versions": {
             "vina": version("vina"),

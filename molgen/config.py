@@ -85,7 +85,7 @@ class DockingConfig(_Model):
     program: str | None = Field(
         default=None, description="for vina-cli: the executable (vina, qvina2, smina...)"
     )
-    exhaustiveness: int = Field(default=4, ge=1, le=64)
+    exhaustiveness: int = Field(default=2, ge=1, le=64)
     n_poses: int = Field(default=9, ge=1, le=20)
     seed: int = Field(
         default=1,
