@@ -129,7 +129,7 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
             out, k, prepared, components.predictors, batch
         )
         filtered = filter_task.with_options(task_run_name=f"filter-{name}")(
-            out, k, predicted, components.filters, components.pre_docking_objectives(), batch
+            out, k, predicted, components.filters, components.filter_bounds(), batch
         )
         rejecting = [("prepare", prepared, "source"), ("predict", predicted, "smiles")]
         rejecting.append(("filter", filtered, "smiles"))

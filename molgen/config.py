@@ -85,7 +85,7 @@ class DockingConfig(_Model):
     program: str | None = Field(
         default=None, description="for vina-cli: the executable (vina, qvina2, smina...)"
     )
-    exhaustiveness: int = Field(default=2, ge=1, le=64)
+    exhaustiveness: int = Field(default=1, ge=1, le=64)
     n_poses: int = Field(default=9, ge=1, le=20)
     seed: int = Field(
         default=1,
@@ -93,6 +93,15 @@ class DockingConfig(_Model):
         description="docking seed (>= 1; Vina reads 0 as random), not the campaign's",
     )
     box_padding: float = Field(default=0.0, ge=0, le=20, description="Å added to each box edge")
+    ligand_ph: float | None = Field(
+        default=None,
+        ge=0,
+        le=14,
+        description="protonate ligands at this pH before docking (Dimorphite-DL); omit to skip",
+    )
+    flexible_rings: bool = Field(
+        default=False, description="let meeko open rings of 7+ atoms and search their shape"
+    )
     timeout_s: float = Field(default=600.0, gt=0, description="per-ligand wall-clock limit")
     workers: int = Field(default=0, ge=0, description="worker processes; 0 = one per CPU")
     dask_address: str | None = Field(default=None, description="Dask scheduler to fan out to")
@@ -164,6 +173,24 @@ class FiltersConfig(_Model):
     ] = Field(default_factory=lambda: ["PAINS", "BRENK", "NIH"])
     rules: list[Literal["lipinski", "veber"]] = Field(default_factory=lambda: ["lipinski", "veber"])
     lipinski_max_violations: int = Field(default=1, ge=0, le=4)
+    bounds: dict[str, Bounds] = Field(
+        default_factory=dict,
+        description="hard limits on predictor outputs that are not objectives, e.g. "
+        "hERG = {max = 0.5}",
+    )
+
+
+class PredictorEntry(_Model):
+    """A predictor with parameters: ``{kind = "solubility"}`` or
+    ``{kind = "mypackage.models:MyModel", params = {path = "model.pt"}}``.
+
+    ``params`` are checked against the predictor's own ``Params`` model (if it declares one)
+    before the campaign starts. Parameters named ``path`` or ending in ``_path`` or ``_dir`` are
+    paths, resolved against the campaign file's folder.
+    """
+
+    kind: str = Field(description="registered name, entry point, or module:Class")
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class ScoringConfig(_Model):
@@ -184,7 +211,9 @@ class Campaign(_Model):
     target: TargetConfig
     generator: GeneratorConfig
     budget: BudgetConfig
-    predictors: list[str] = Field(default_factory=lambda: list(PREDICTOR_NAMES_DEFAULT))
+    predictors: list[str | PredictorEntry] = Field(
+        default_factory=lambda: list(PREDICTOR_NAMES_DEFAULT)
+    )
     objectives: list[ObjectiveConfig] = Field(min_length=1)
     filters: FiltersConfig = Field(default_factory=FiltersConfig)
     docking: DockingConfig = Field(default_factory=DockingConfig)
@@ -236,7 +265,22 @@ def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
         block = out.get(section)
         if isinstance(block, dict) and isinstance(block.get(key), str):
             out[section] = {**block, key: str((base / block[key]).resolve())}
+    if isinstance(out.get("predictors"), list):
+        out["predictors"] = [_resolve_params(e, base) for e in out["predictors"]]
     return out
+
+
+def _resolve_params(entry: Any, base: Path) -> Any:
+    """Predictor parameters named ``path`` or ending in ``_path`` / ``_dir`` are file paths."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("params"), dict):
+        return entry
+    params = {
+        k: str((base / v).resolve())
+        if isinstance(v, str) and (k == "path" or k.endswith(("_path", "_dir")))
+        else v
+        for k, v in entry["params"].items()
+    }
+    return {**entry, "params": params}
 
 
 def load_campaign(path: str | Path) -> Campaign:

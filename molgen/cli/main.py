@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from molgen.cli import predictors as _predictor_commands
 from molgen.config import Campaign, CampaignError, load_campaign
 from molgen.prefect_env import configure_prefect_defaults
 
@@ -98,6 +99,7 @@ def run(
         format="%(message)s",
         handlers=[RichHandler(console=err_console, show_path=False)],
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call
     configure_prefect_defaults()
     from flows.campaign import campaign_flow
     from molgen.pipeline.components import build_components
@@ -233,3 +235,6 @@ def export(
 
 if __name__ == "__main__":
     app()
+
+
+_predictor_commands.register(app)

@@ -57,7 +57,7 @@ rules = ["lipinski", "veber"]        # Lipinski allows lipinski_max_violations (
 
 [docking]
 engine = "vina"                # AutoDock Vina 1.2; "vina-cli" runs a Vina-compatible program
-exhaustiveness = 2
+exhaustiveness = 1
 n_poses = 9
 seed = 1                       # docking seed (>= 1), shared across campaigns with the cache
 timeout_s = 600                # per ligand

@@ -22,6 +22,11 @@ class DockingSettings:
             "choose a random seed", which would make docking irreproducible).
         box_padding: Å added to each edge of the target's box.
         engine: registered engine name (part of the cache key: engines differ).
+        ph: ligands are protonated to their most probable state at this pH (Dimorphite-DL)
+            before embedding; None (the default) docks the neutral parent as standardized.
+        flexible_rings: let meeko open rings of 7+ atoms so that their conformations are
+            searched; off by default, so rings keep their embedded conformation as in the usual
+            Open Babel preparation.
     """
 
     exhaustiveness: int = 8
@@ -29,12 +34,16 @@ class DockingSettings:
     seed: int = 1
     box_padding: float = 0.0
     engine: str = "vina"
+    ph: float | None = None
+    flexible_rings: bool = False
 
     def __post_init__(self) -> None:
         if self.seed <= 0:
             raise ValueError(f"docking seed must be positive, got {self.seed} (0 means random)")
         if self.exhaustiveness < 1 or self.n_poses < 1:
             raise ValueError("exhaustiveness and n_poses must be at least 1")
+        if self.ph is not None and not 0.0 <= self.ph <= 14.0:
+            raise ValueError(f"ligand pH must be between 0 and 14, got {self.ph}")
 
     def hash(self) -> str:
         return hash_json(asdict(self))

@@ -83,7 +83,9 @@ class VinaCLIEngine:
     ) -> DockResult:
         t0 = time.perf_counter()
         try:
-            pdbqt = ligand_pdbqt(smiles, settings.seed)
+            pdbqt = ligand_pdbqt(
+                smiles, settings.seed, ph=settings.ph, flexible_rings=settings.flexible_rings
+            )
         except LigandError as err:
             return DockResult(key, smiles, None, None, str(err), time.perf_counter() - t0)
         with tempfile.TemporaryDirectory(prefix="molgen-dock-") as tmp:

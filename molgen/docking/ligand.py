@@ -1,4 +1,5 @@
-"""Ligand preparation: RDKit 3D embedding (ETKDGv3, seeded) and meeko PDBQT; poses back to SDF.
+"""Ligand preparation: protonation at a pH (Dimorphite-DL), RDKit 3D embedding (ETKDGv3,
+seeded) and meeko PDBQT; poses back to SDF.
 
 Failure rule: :func:`ligand_pdbqt` raises :class:`LigandError` with a reason a chemist can act
 on; it never returns a half-prepared ligand.
@@ -38,17 +39,50 @@ def embed(smiles: str, seed: int) -> Chem.Mol:
     return mol
 
 
-def ligand_pdbqt(smiles: str, seed: int) -> str:
-    """The PDBQT string of a ligand, ready for Vina.
+def protonate(smiles: str, ph: float) -> str:
+    """``smiles`` in its most probable protonation state at ``ph`` (Dimorphite-DL).
+
+    Basic amines gain a proton and acids lose one, as Vina's atom types (donor or acceptor
+    nitrogen, hydroxyl hydrogen) then describe the molecule as it binds.
 
     Raises:
-        LigandError: embedding failed, or meeko could not type or write it.
+        LigandError: the SMILES does not parse, or Dimorphite-DL returns no state.
+    """
+    from dimorphite_dl import protonate_smiles
+
+    if Chem.MolFromSmiles(smiles) is None:
+        raise LigandError(f"not a valid SMILES string: {smiles!r}")
+    try:
+        states = protonate_smiles(smiles, ph_min=ph, ph_max=ph, max_variants=1)
+    except (ValueError, RuntimeError) as err:
+        raise LigandError(f"Dimorphite-DL could not protonate at pH {ph}: {err}") from err
+    if not states:
+        raise LigandError(f"Dimorphite-DL returned no protonation state at pH {ph}")
+    return states[0]
+
+
+def ligand_pdbqt(
+    smiles: str, seed: int, ph: float | None = None, flexible_rings: bool = False
+) -> str:
+    """The PDBQT string of a ligand, ready for Vina.
+
+    Args:
+        smiles: the ligand.
+        seed: embedding seed.
+        ph: protonate at this pH first (see :func:`protonate`); None keeps ``smiles`` as given.
+        flexible_rings: let meeko open rings of 7+ atoms (adds closure pseudo-atoms and
+            torsions); otherwise every ring keeps its embedded conformation.
+
+    Raises:
+        LigandError: protonation or embedding failed, or meeko could not type or write it.
     """
     from meeko import MoleculePreparation, PDBQTWriterLegacy
 
+    if ph is not None:
+        smiles = protonate(smiles, ph)
     mol = embed(smiles, seed)
     try:
-        setups = MoleculePreparation().prepare(mol)
+        setups = MoleculePreparation(rigid_macrocycles=not flexible_rings).prepare(mol)
     except (RuntimeError, ValueError, KeyError) as err:
         raise LigandError(f"meeko could not prepare the ligand: {err}") from err
     if len(setups) != 1:

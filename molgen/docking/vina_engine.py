@@ -50,13 +50,13 @@ def box_of(target: Target, settings: DockingSettings) -> tuple[list[float], list
     return list(target.center), [s + settings.box_padding for s in target.size]
 
 
-def search_cost(smiles: str) -> float:
+def search_cost(smiles: str, flexible_rings: bool = False) -> float:
     """Relative cost of docking ``smiles`` with Vina (arbitrary units; only the order matters).
 
     ``heavy_atoms ** 1.8 * exp(0.28 * torsions)``: a fit to Vina 1.2 single-core times of the
     docking benchmark's 12 drug-like ligands at exhaustiveness 8 (their measured order is
     reproduced but for one swapped pair). Torsions are RDKit's rotatable bonds plus ``size - 3``
-    per ring of 7+ atoms that meeko opens for flexible docking. Returns 0.0 for a
+    per ring of 7+ atoms that meeko opens when ``flexible_rings`` is on. Returns 0.0 for a
     SMILES that does not parse (it fails fast in the worker).
     """
     mol = Chem.MolFromSmiles(smiles)
@@ -64,7 +64,8 @@ def search_cost(smiles: str) -> float:
         return 0.0
     torsions = rdMolDescriptors.CalcNumRotatableBonds(mol)
     rings = mol.GetRingInfo().AtomRings()
-    torsions += sum(len(r) - 3 for r in rings if _opened_ring(mol, r))
+    if flexible_rings:
+        torsions += sum(len(r) - 3 for r in rings if _opened_ring(mol, r))
     return float(mol.GetNumHeavyAtoms() ** 1.8 * math.exp(0.28 * torsions))
 
 
@@ -119,7 +120,9 @@ def dock_one(key: str, smiles: str, settings: DockingSettings) -> DockResult:
     """Dock one ligand with the worker's precomputed maps (run inside a worker process)."""
     t0 = time.perf_counter()
     try:
-        pdbqt = ligand_pdbqt(smiles, settings.seed)
+        pdbqt = ligand_pdbqt(
+            smiles, settings.seed, ph=settings.ph, flexible_rings=settings.flexible_rings
+        )
     except LigandError as err:
         return DockResult(key, smiles, None, None, str(err), time.perf_counter() - t0)
     v = _worker["vina"]
@@ -183,7 +186,9 @@ class VinaEngine:
         workers = min(self.workers, len(ligands))
         threads = threads_per_ligand(self.workers, len(ligands), settings.exhaustiveness)
         initargs = (str(target.receptor), center, size, settings.seed, threads)
-        queue = sorted(ligands, key=lambda ligand: search_cost(ligand[1]), reverse=True)
+        queue = sorted(
+            ligands, key=lambda lig: search_cost(lig[1], settings.flexible_rings), reverse=True
+        )
         pool = ProcessPool(max_workers=workers, initializer=_init_worker, initargs=initargs)
         finished = False
         try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 
 import molgen.filters  # noqa: F401  (registers the built-in filters)
 import molgen.predictors  # noqa: F401  (registers the built-in predictors)
@@ -21,6 +22,7 @@ from molgen.config import (
     GraphGAConfig,
     LinearTransform,
     ObjectiveConfig,
+    PredictorEntry,
     SigmoidTransform,
     StepTransform,
 )
@@ -30,6 +32,7 @@ from molgen.generators import GENERATORS, Generator
 from molgen.predictors import PREDICTORS, Predictor
 from molgen.registry import RegistryError
 from molgen.scoring import Objective, linear, sigmoid, step
+from molgen.scoring.objectives import Bound
 from molgen.targets import Target, TargetError, get_target
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -44,10 +47,15 @@ class Components:
     predictors: list[Predictor]
     filters: list[Filter]
     objectives: list[Objective]
+    bounds: list[Bound]
 
     def pre_docking_objectives(self) -> list[Objective]:
         """Objectives computable before docking (used to choose what to dock)."""
         return [o for o in self.objectives if o.value != DOCKING_SCORE]
+
+    def filter_bounds(self) -> list[Objective | Bound]:
+        """Hard limits the filter stage applies: pre-docking objectives' and filters.bounds."""
+        return [*self.pre_docking_objectives(), *self.bounds]
 
     def docking_objectives(self) -> list[Objective]:
         return [o for o in self.objectives if o.value == DOCKING_SCORE]
@@ -81,11 +89,9 @@ def build_components(campaign: Campaign) -> Components:
     """
     predictors: list[Predictor] = []
     outputs: dict[str, str] = {}
-    for i, name in enumerate(campaign.predictors):
-        try:
-            predictor = PREDICTORS.get(name)()
-        except RegistryError as err:
-            raise CampaignError(f"predictors[{i}]: {err}") from err
+    for i, entry in enumerate(campaign.predictors):
+        predictor = build_predictor(i, entry)
+        name = predictor.name
         for spec in predictor.outputs:
             if spec.name in outputs:
                 raise CampaignError(
@@ -120,6 +126,14 @@ def build_components(campaign: Campaign) -> Components:
         )
 
     f = campaign.filters
+    bounds = []
+    for value, b in f.bounds.items():
+        if value not in outputs or value == DOCKING_SCORE:
+            raise CampaignError(
+                f"filters.bounds.{value}: no predictor produces {value!r} before docking "
+                f"(available: {', '.join(k for k in outputs if k != DOCKING_SCORE)})"
+            )
+        bounds.append(Bound(value, b.min, b.max))
     filters: list[Filter] = []
     if f.alerts:
         filters.append(FILTERS.get("structural_alerts")(catalogs=f.alerts))
@@ -128,7 +142,35 @@ def build_components(campaign: Campaign) -> Components:
             filters.append(FILTERS.get("lipinski")(max_violations=f.lipinski_max_violations))
         else:
             filters.append(FILTERS.get(rule)())
-    return Components(predictors, filters, objectives)
+    return Components(predictors, filters, objectives, bounds)
+
+
+def build_predictor(i: int, entry: str | PredictorEntry) -> Predictor:
+    """Instantiate ``predictors[i]``, validating its parameters against the class's ``Params``.
+
+    Raises:
+        CampaignError: unknown predictor, invalid parameters, or a predictor that cannot start
+            (e.g. a model file that is not a model); the message names ``predictors[i]``.
+    """
+    kind, params = (entry, {}) if isinstance(entry, str) else (entry.kind, entry.params)
+    where = f"predictors[{i}] ({kind})"
+    try:
+        cls = PREDICTORS.get(kind)
+    except RegistryError as err:
+        raise CampaignError(f"predictors[{i}]: {err}") from err
+    schema = getattr(cls, "Params", None)
+    if schema is not None:
+        try:
+            schema(**params)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"params.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
+            )
+            raise CampaignError(f"{where}: {problems}") from err
+    try:
+        return cls(**params)
+    except (TypeError, ValueError, OSError, ImportError, RuntimeError) as err:
+        raise CampaignError(f"{where}: {err}") from err
 
 
 def build_generator(campaign: Campaign, seeds: list[str]) -> Generator:
@@ -206,5 +248,7 @@ def build_docking(campaign: Campaign) -> tuple[DockingEngine, DockingSettings]:
         seed=d.seed,
         box_padding=d.box_padding,
         engine=d.engine,
+        ph=d.ligand_ph,
+        flexible_rings=d.flexible_rings,
     )
     return engine, settings

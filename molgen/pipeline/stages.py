@@ -25,6 +25,7 @@ from molgen.filters import Filter
 from molgen.generators import Generator
 from molgen.predictors import Predictor
 from molgen.scoring import Objective, score_table
+from molgen.scoring.objectives import Bound
 from molgen.types import PreparedMolecule, Rejection, StageReport
 
 log = logging.getLogger("molgen.pipeline")
@@ -239,10 +240,10 @@ def filter_stage(
     round_: int,
     predicted: StageOutput,
     filters: Sequence[Filter],
-    objectives: Sequence[Objective],
+    objectives: Sequence[Objective | Bound],
     batch_size: int,
 ) -> StageOutput:
-    """Apply structural alerts, rule sets and the objectives' hard bounds."""
+    """Apply structural alerts, rule sets and hard bounds (objectives' and filters.bounds)."""
     table = predicted.accepted()
     records = table.to_dict("records")
     bar = _progress(len(records), f"round {round_} filter")

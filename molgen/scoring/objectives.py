@@ -12,6 +12,24 @@ from molgen.scoring.aggregate import AGGREGATIONS, pareto_ranks
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A hard limit on a raw value that is not an objective (e.g. an ADMET endpoint).
+
+    Attributes:
+        value: the column of raw values it reads.
+        lower, upper: the limits (None for none).
+    """
+
+    value: str
+    lower: float | None = None
+    upper: float | None = None
+
+    def violation(self, x: float) -> str | None:
+        """Why raw value ``x`` breaks the bound, or None if it does not."""
+        return Objective.violation(self, x)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class Objective:
     """One objective.
 

@@ -30,7 +30,7 @@ transform = {{ kind = "sigmoid", low = 5.0, high = 2.0 }}
 bounds = {{ max = 6.0 }}
 [runtime]
 batch_size = {batch}
-{docking}"""
+{docking}{extra}"""
 
 DOCKING = """
 [docking]
@@ -68,9 +68,11 @@ def write_campaign(tmp_path: Path):
         folder: str = "run",
         dock: int = 0,
         dask_workers: int = 0,
+        extra_predictors: tuple[str, ...] = (),
+        extra: str = "",
     ) -> Path:
         predictors = ['"qed"', '"sa_score"', '"logp"', '"mw"', '"tpsa"', '"hbd"', '"hba"']
-        predictors += ['"rotatable_bonds"']
+        predictors += ['"rotatable_bonds"', *extra_predictors]
         if slow:
             predictors.append('"slow_plugin:SlowQED"')
         path = tmp_path / folder / "campaign.toml"
@@ -92,6 +94,7 @@ def write_campaign(tmp_path: Path):
                 )
                 if dock
                 else "",
+                extra=extra,
             )
         )
         if seeds is None:

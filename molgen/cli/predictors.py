@@ -1,0 +1,130 @@
+"""``molgen train-predictor`` and ``molgen predict``: train and apply molgen graph models."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def train_predictor(
+    data: Annotated[Path, typer.Argument(help="CSV (or SDF) file of molecules and values")],
+    smiles_col: Annotated[str, typer.Option(help="column of SMILES ('mol' in an SDF)")],
+    target_col: Annotated[list[str], typer.Option(help="column of values; repeat for tasks")],
+    out: Annotated[Path, typer.Option(help="model file to write (.safetensors)")],
+    unit: Annotated[list[str] | None, typer.Option(help="unit of each target column")] = None,
+    test_data: Annotated[
+        Path | None, typer.Option(help="a separate test set (then data is split train/valid)")
+    ] = None,
+    split: Annotated[str, typer.Option(help="scaffold, scaffold_balanced or random")] = "scaffold",
+    members: Annotated[int, typer.Option(min=1, help="ensemble size")] = 1,
+    arch: Annotated[str, typer.Option(help="gine or attentivefp")] = "gine",
+    hidden: Annotated[int, typer.Option(min=8)] = 128,
+    layers: Annotated[int, typer.Option(min=1, help="message-passing layers")] = 3,
+    descriptors: Annotated[bool, typer.Option(help="join RDKit descriptors")] = False,
+    epochs: Annotated[int, typer.Option(min=1)] = 300,
+    patience: Annotated[int, typer.Option(min=1)] = 40,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    title: Annotated[str | None, typer.Option(help="model card title")] = None,
+    source: Annotated[str | None, typer.Option(help="where the data comes from (card)")] = None,
+) -> None:
+    """Train a graph-network property predictor (Prefect flow) and write it with its card."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console)]
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call
+    if unit and len(unit) != len(target_col):
+        raise _fail(f"--unit given {len(unit)} times for {len(target_col)} --target-col")
+    if arch not in ("gine", "attentivefp"):
+        raise _fail(f"--arch must be gine or attentivefp, not {arch!r}")
+    if split not in ("scaffold", "scaffold_balanced", "random"):
+        raise _fail(f"--split must be scaffold, scaffold_balanced or random, not {split!r}")
+    from flows.train_predictor import train_predictor_flow
+
+    try:
+        card = train_predictor_flow(
+            data=str(data),
+            smiles_col=smiles_col,
+            target_cols=list(target_col),
+            out=str(out),
+            units=list(unit) if unit else None,
+            test_data=str(test_data) if test_data else None,
+            split=split,
+            members=members,
+            arch=arch,
+            hidden=hidden,
+            layers=layers,
+            descriptors=descriptors,
+            epochs=epochs,
+            patience=patience,
+            seed=seed,
+            title=title,
+            source=source,
+        )
+    except ValueError as err:
+        raise _fail(str(err)) from err
+    for task, m in card["test"].items():
+        console.print(f"{task}: test RMSE {m['rmse']:.3f}, MAE {m['mae']:.3f}, R² {m['r2']:.3f}")
+    console.print(f"wrote {out} (sha256 {card['sha256']}) and {out.parent / 'README.md'}")
+
+
+def predict(
+    model: Annotated[Path, typer.Argument(help="molgen model file (.safetensors)")],
+    smiles_file: Annotated[Path, typer.Argument(help="one SMILES per line ('-' for stdin)")],
+    out: Annotated[Path | None, typer.Option(help="CSV to write (default stdout)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 1024,
+    workers: Annotated[int | None, typer.Option(help="featurizing processes")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+) -> None:
+    """Predict with a graph model, streaming: any number of molecules in bounded memory."""
+    from molgen.predictors.gnn.checkpoint import ModelFileError
+    from molgen.predictors.gnn.predictor import GraphModelPredictor
+
+    try:
+        predictor = GraphModelPredictor(path=model, batch_size=batch_size, device=device)
+    except (ModelFileError, ValueError) as err:
+        raise _fail(str(err)) from err
+    source = sys.stdin if str(smiles_file) == "-" else smiles_file.open()
+    sink = out.open("w", newline="") if out else sys.stdout
+    lines = (line.split()[0] if line.strip() else "" for line in source)
+    buffered: list[str] = []
+
+    def feed():  # noqa: ANN202
+        for smi in lines:
+            buffered.append(smi)
+            yield smi
+
+    writer = csv.writer(sink, lineterminator="\n")
+    writer.writerow(["smiles", *(o.name for o in predictor.outputs), "rejected"])
+    rejected = 0
+    for values, reasons in predictor.predict_smiles(feed(), workers=workers):
+        why = dict(reasons)
+        chunk, buffered[:] = buffered[: len(values)], buffered[len(values) :]
+        for i, (smi, row) in enumerate(zip(chunk, values, strict=True)):
+            writer.writerow(
+                [smi, *("" if math.isnan(v) else f"{v:.6g}" for v in row), why.get(i, "")]
+            )
+        rejected += len(reasons)
+    if out:
+        sink.close()
+        err_console.print(f"wrote {out}; {rejected} molecules rejected")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train-predictor")(train_predictor)
+    app.command("predict")(predict)

@@ -1,0 +1,1 @@
+"""molgen's graph networks: featurization, GINE/AttentiveFP ensembles, checkpoints, training."""
