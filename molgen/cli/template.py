@@ -13,6 +13,9 @@ output = "runs/{name}"         # checkpoints (round-<k>/<stage>/) and the defaul
 # Values the campaign computes for every molecule (registered names or package.module:Class).
 # (Top-level keys like this one must come before the first [table] in a TOML file.)
 predictors = ["qed", "sa_score", "logp", "mw", "tpsa", "hbd", "hba", "rotatable_bonds"]
+# More: "solubility" (log10 mol/L) and "hydration_free_energy" (kcal/mol), molgen's shipped
+# graph models; {{ kind = "admet_ai", params = {{ endpoints = ["hERG", "AMES"] }} }} (needs
+# pip install 'molgen[admet]'); {{ kind = "mypackage.module:MyModel", params = {{ ... }} }}.
 
 [target]
 name = "{target}"              # a bundled target: see `molgen targets`
@@ -54,6 +57,7 @@ transform = {{ kind = "step", low = 0.0, high = 4.0 }}
 [filters]
 alerts = ["PAINS", "BRENK", "NIH"]   # RDKit FilterCatalog sets (also PAINS_A/B/C, ZINC)
 rules = ["lipinski", "veber"]        # Lipinski allows lipinski_max_violations (default 1)
+# bounds = {{ hERG = {{ max = 0.5 }} }}  # hard limits on predicted values that are not objectives
 
 [docking]
 engine = "vina"                # AutoDock Vina 1.2; "vina-cli" runs a Vina-compatible program

@@ -1,0 +1,1 @@
+"""The SELFIES language-model generator: vocabulary, autoregressive model, sampling."""
