@@ -10,11 +10,19 @@ writes their SMILES, one per line:
 
 - ``seeds/moses_1k.smi``: 1,000 training rows, seed 2019 (the graph GA's default seeds);
 - ``moses/test_10k.smi``: 10,000 test rows, seed 2024 (``benchmarks/predictors.py``).
+
+It also copies ``train.csv.gz`` (1,584,663 SMILES: the SELFIES prior's training data and the
+novelty reference) and ``test.csv.gz`` byte for byte into ``moses/``, and writes
+``moses/test_fcd_stats.npz`` (arrays ``mu`` (512,) and ``sigma`` (512, 512)): MOSES's
+precomputed ChemNet statistics of its test set, taken from the wheel's ``test_stats.npz``. That
+file is a pickled dict, so it is read here, once, from the PyPI wheel, and rewritten without
+pickle; molgen itself never unpickles it.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import sys
 import zipfile
@@ -23,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).resolve().parents[1]
+MOSES = "moses/dataset/data"
 SAMPLES = (
     ("moses/dataset/data/train.csv.gz", 1000, 2019, DATA / "seeds" / "moses_1k.smi"),
     ("moses/dataset/data/test.csv.gz", 10_000, 2024, DATA / "moses" / "test_10k.smi"),
@@ -40,6 +49,14 @@ def main(wheel: str) -> None:
             out.parent.mkdir(exist_ok=True)
             out.write_text("".join(rows[i] + "\n" for i in picked))
             sys.stdout.write(f"wrote {n} of {len(rows)} SMILES to {out}\n")
+        for name in ("train.csv.gz", "test.csv.gz"):
+            blob = zf.read(f"{MOSES}/{name}")
+            (DATA / "moses" / name).write_bytes(blob)
+            sys.stdout.write(f"copied {name}, sha256 {hashlib.sha256(blob).hexdigest()}\n")
+        stats = np.load(io.BytesIO(zf.read(f"{MOSES}/test_stats.npz")), allow_pickle=True)
+        fcd = stats["stats"].item()["FCD"]
+        np.savez(DATA / "moses" / "test_fcd_stats.npz", mu=fcd["mu"], sigma=fcd["sigma"])
+        sys.stdout.write("wrote test_fcd_stats.npz (mu, sigma of MOSES's test_stats.npz)\n")
 
 
 if __name__ == "__main__":

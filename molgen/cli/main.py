@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from molgen.cli import predictors as _predictor_commands
+from molgen.cli import models as _model_commands
 from molgen.config import Campaign, CampaignError, load_campaign
 from molgen.prefect_env import configure_prefect_defaults
 
@@ -237,4 +237,4 @@ if __name__ == "__main__":
     app()
 
 
-_predictor_commands.register(app)
+_model_commands.register(app)

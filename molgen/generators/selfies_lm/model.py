@@ -70,6 +70,7 @@ class SelfiesGRU(nn.Module):
         target = ids[:, 1:]
         logits = logits.float()
         logits[..., :2] = -torch.inf  # padding (0) and begin (1) are never a next token
+        logits[:, 0, 2] = -torch.inf  # nor is the end token (2) the first: no empty molecule
         logp = torch.log_softmax(logits, dim=-1)
         token = logp.gather(2, target.unsqueeze(-1)).squeeze(-1)
         return -torch.where(target != 0, token, torch.zeros_like(token)).sum(1)
@@ -104,10 +105,12 @@ def sample(
     nll = torch.zeros(n, device=device)
     done = torch.zeros(n, dtype=torch.bool, device=device)
     h = None
-    for _ in range(model.spec.max_length):
+    for t in range(model.spec.max_length):
         logits, h = model(token, h)
         step = logits[:, -1].float() / temperature
         step[:, :2] = -torch.inf  # padding (0) and begin (1) are never a next token
+        if t == 0:
+            step[:, 2] = -torch.inf  # nor is the end token the first: no empty molecule
         logp = torch.log_softmax(step, dim=-1)
         nxt = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(1)
         nxt = torch.where(done, torch.zeros_like(nxt), nxt)

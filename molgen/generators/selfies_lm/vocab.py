@@ -42,9 +42,14 @@ class Vocabulary:
     @classmethod
     def build(cls, smiles: Iterable[str]) -> Vocabulary:
         """The tokens of ``smiles``' SELFIES, most frequent first (ties by token)."""
+        return cls.build_from_selfies(smiles_to_selfies(smi) for smi in smiles)
+
+    @classmethod
+    def build_from_selfies(cls, selfies: Iterable[str]) -> Vocabulary:
+        """The tokens of SELFIES strings, most frequent first (ties by token)."""
         counts: Counter[str] = Counter()
-        for smi in smiles:
-            counts.update(sf.split_selfies(smiles_to_selfies(smi)))
+        for s in selfies:
+            counts.update(sf.split_selfies(s))
         return cls(sorted(counts, key=lambda t: (-counts[t], t)))
 
     def encode(self, selfies: str) -> list[int]:

@@ -1,4 +1,4 @@
-"""``molgen train-predictor`` and ``molgen predict``: train and apply molgen graph models."""
+"""Commands for models: `train-predictor`, `predict`, `train-prior` and `sample`."""
 
 from __future__ import annotations
 
@@ -125,6 +125,78 @@ def predict(
         err_console.print(f"wrote {out}; {rejected} molecules rejected")
 
 
+def train_prior(
+    out: Annotated[Path, typer.Option(help="folder for prior.safetensors, README.md, work/")],
+    n_molecules: Annotated[int, typer.Option(help="MOSES training molecules (0 = all)")] = 200_000,
+    smiles_file: Annotated[Path | None, typer.Option(help="train on this file instead")] = None,
+    hidden: Annotated[int, typer.Option(min=16)] = 256,
+    layers: Annotated[int, typer.Option(min=1)] = 2,
+    epochs: Annotated[int, typer.Option(min=1)] = 5,
+    batch_size: Annotated[int, typer.Option(min=1)] = 256,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """Train the SELFIES prior (Prefect flow); re-run the same command to resume."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console)]
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from flows.train_prior import train_prior_flow
+
+    try:
+        card = train_prior_flow(
+            out=str(out),
+            n_molecules=n_molecules,
+            smiles_file=str(smiles_file) if smiles_file else None,
+            hidden=hidden,
+            layers=layers,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+        )
+    except ValueError as err:
+        raise _fail(str(err)) from err
+    console.print(f"best epoch {card['epoch']}: validation NLL {card['valid_nll']:.3f}")
+
+
+def sample(
+    n: Annotated[int, typer.Option(min=1, help="molecules to write")],
+    out: Annotated[Path, typer.Option(help="SMILES file to write, one per line")],
+    prior: Annotated[Path, typer.Option(help="prior file")] = Path(
+        "models/selfies-prior/prior.safetensors"
+    ),
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    temperature: Annotated[float, typer.Option(min=0.05)] = 1.0,
+    batch_size: Annotated[int, typer.Option(min=1)] = 1024,
+    unique: Annotated[bool, typer.Option(help="write each molecule once")] = True,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+) -> None:
+    """Sample molecules from a SELFIES prior, streaming to a file."""
+    import torch
+
+    from molgen.artifacts.model_files import ModelFileError
+    from molgen.generators.selfies_lm.model import load_prior
+    from molgen.generators.selfies_lm.sampler import SampleStats, sample_smiles
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        model, vocab, _ = load_prior(prior, device)
+    except ModelFileError as err:
+        raise _fail(str(err)) from err
+    stats = SampleStats()
+    written = 0
+    with out.open("w") as fh:
+        for smi in sample_smiles(model, vocab, n, seed, batch_size, temperature, unique, stats):
+            fh.write(smi + "\n")
+            written += 1
+    err_console.print(
+        f"wrote {written} molecules to {out} ({stats.drawn} drawn, {stats.invalid} invalid, "
+        f"{stats.duplicates} duplicates)"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("train-predictor")(train_predictor)
     app.command("predict")(predict)
+    app.command("train-prior")(train_prior)
+    app.command("sample")(sample)

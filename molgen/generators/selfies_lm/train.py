@@ -1,0 +1,208 @@
+"""Training of the SELFIES prior: seeded MOSES subsets, epochs with validation, resumable.
+
+:func:`train_prior` writes after every epoch ``checkpoint.safetensors`` (model, optimizer,
+epoch, history) in its work folder and, whenever validation improves, the prior file itself. A
+killed run started again with the same arguments continues from the last finished epoch and ends
+with the same weights as an uninterrupted run (shuffling is seeded per epoch; the model has no
+dropout by default).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import math
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from molgen.artifacts.model_files import load_tensors, read_metadata, save_tensors
+from molgen.chem.selfies_io import smiles_to_selfies
+from molgen.generators.selfies_lm.model import PriorSpec, SelfiesGRU, pad, save_prior
+from molgen.generators.selfies_lm.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
+
+MOSES_TRAIN = Path(__file__).resolve().parents[3] / "data" / "moses" / "train.csv.gz"
+CHECKPOINT_FORMAT = "molgen-selfies-prior-training"
+
+
+def moses_subset(n: int, seed: int, path: Path = MOSES_TRAIN) -> list[str]:
+    """``n`` SMILES drawn without replacement (``default_rng(seed)``) from the MOSES training
+    set, in file order; all of it if ``n`` is 0 or larger than the set."""
+    with gzip.open(path, "rt") as fh:
+        header = fh.readline().strip().split(",")
+        col = header.index("SMILES")
+        rows = [line.strip().split(",")[col] for line in fh if line.strip()]
+    if n <= 0 or n >= len(rows):
+        return rows
+    picked = np.sort(np.random.default_rng(seed).choice(len(rows), size=n, replace=False))
+    return [rows[i] for i in picked]
+
+
+def encode_all(smiles: Sequence[str]) -> tuple[list[str], list[tuple[int, str]]]:
+    """SELFIES of each SMILES; ones that cannot be encoded are returned as rejections."""
+    out, rejected = [], []
+    for i, smi in enumerate(smiles):
+        try:
+            out.append(smiles_to_selfies(smi))
+        except ValueError as err:
+            rejected.append((i, str(err)))
+    return out, rejected
+
+
+def _flat_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], str]:
+    state = opt.state_dict()
+    tensors = {}
+    for pid, slots in state["state"].items():
+        for name, value in slots.items():
+            tensors[f"opt.{pid}.{name}"] = torch.as_tensor(value)
+    return tensors, json.dumps(state["param_groups"])
+
+
+def _unflat_optimizer(opt: torch.optim.Optimizer, tensors: dict, groups: str) -> None:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, pid, name = key.split(".", 2)
+            state.setdefault(int(pid), {})[name] = value
+    opt.load_state_dict({"state": state, "param_groups": json.loads(groups)})
+
+
+def _batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    order = np.random.default_rng([seed, epoch]).permutation(n)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _mean_nll(model: SelfiesGRU, rows: list[list[int]], device: str, batch_size: int) -> float:
+    model.eval()
+    total = 0.0
+    with torch.inference_mode():
+        for start in range(0, len(rows), batch_size):
+            ids = pad(rows[start : start + batch_size], device)
+            total += float(model.nll(ids).sum())
+    model.train()
+    return total / max(len(rows), 1)
+
+
+def train_prior(
+    train_selfies: Sequence[str],
+    valid_selfies: Sequence[str],
+    spec_args: dict[str, Any],
+    work: Path,
+    out: Path,
+    *,
+    epochs: int,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    seed: int = 0,
+    device: str = "auto",
+    card: dict[str, Any] | None = None,
+    on_epoch: Callable[[int, float, float, float], None] | None = None,
+) -> dict[str, Any]:
+    """Train (or resume training) a SELFIES prior; returns the card of the best epoch.
+
+    Args:
+        train_selfies, valid_selfies: the data, as SELFIES strings.
+        spec_args: :class:`PriorSpec` fields other than ``vocab_size``.
+        work: folder for the resumable checkpoint.
+        out: the prior file written at the best validation NLL.
+        epochs: total epochs (a resumed run trains the remaining ones).
+        device: ``auto`` (CUDA with bfloat16 autocast when present), ``cpu`` or ``cuda``.
+        on_epoch: called as ``on_epoch(epoch, train_nll, valid_nll, seconds)``.
+    """
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    vocab = Vocabulary.build_from_selfies([*train_selfies, *valid_selfies])
+    train_rows = [vocab.encode(s) for s in train_selfies]
+    valid_rows = [vocab.encode(s) for s in valid_selfies]
+    longest = max(len(r) for r in train_rows + valid_rows)
+    spec = PriorSpec(vocab_size=len(vocab), **{"max_length": longest + 8, **spec_args})
+    torch.manual_seed(seed)
+    model = SelfiesGRU(spec).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    history: list[dict[str, float]] = []
+    start_epoch = 1
+    best = math.inf
+    ckpt = Path(work) / "checkpoint.safetensors"
+    if ckpt.exists():
+        meta = read_metadata(ckpt, CHECKPOINT_FORMAT, "1", "molgen prior training checkpoint")
+        if json.loads(meta["vocabulary"]) != vocab.to_list() or json.loads(meta["spec"]) != asdict(
+            spec
+        ):
+            raise ValueError(f"{ckpt}: a checkpoint of another training run (data or spec differ)")
+        tensors = load_tensors(ckpt)
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        _unflat_optimizer(opt, {k: v.to(device) for k, v in tensors.items()}, meta["groups"])
+        history = json.loads(meta["history"])
+        start_epoch = len(history) + 1
+        best = min((h["valid_nll"] for h in history), default=math.inf)
+        log.info("resuming %s after epoch %d", ckpt, len(history))
+    amp = device.startswith("cuda")
+    model.train()
+    for epoch in range(start_epoch, epochs + 1):
+        t0 = time.perf_counter()
+        total, count = 0.0, 0
+        for idx in _batches(len(train_rows), batch_size, seed, epoch):
+            ids = pad([train_rows[i] for i in idx], device)
+            with torch.autocast("cuda", torch.bfloat16, enabled=amp):
+                loss = model.nll(ids).mean()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            total, count = total + loss.item() * len(idx), count + len(idx)
+        valid = _mean_nll(model, valid_rows, device, 1024)
+        seconds = time.perf_counter() - t0
+        history.append(
+            {"epoch": epoch, "train_nll": total / count, "valid_nll": valid, "seconds": seconds}
+        )
+        if on_epoch:
+            on_epoch(epoch, total / count, valid, seconds)
+        if valid < best:
+            best = valid
+            epoch_card = {
+                **(card or {}),
+                "epoch": epoch,
+                "valid_nll": valid,
+                "history": history,
+                "n_train": len(train_rows),
+                "n_valid": len(valid_rows),
+                "seed": seed,
+                "batch_size": batch_size,
+                "lr": lr,
+                "hardware": _hardware(device),
+                "torch": torch.__version__,
+            }
+            save_prior(model, vocab, out, epoch_card)
+        state = {f"model.{k}": v for k, v in model.state_dict().items()}
+        opt_tensors, groups = _flat_optimizer(opt)
+        save_tensors(
+            {**state, **opt_tensors},
+            ckpt,
+            CHECKPOINT_FORMAT,
+            "1",
+            {
+                "vocabulary": json.dumps(vocab.to_list()),
+                "spec": json.dumps(asdict(spec)),
+                "groups": groups,
+                "history": json.dumps(history),
+            },
+        )
+    from molgen.generators.selfies_lm.model import load_prior
+
+    _, _, final_card = load_prior(out)
+    return final_card
+
+
+def _hardware(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(0)
+    return f"CPU ({platform.machine()}, {torch.get_num_threads()} torch threads)"
