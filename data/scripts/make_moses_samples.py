@@ -12,7 +12,8 @@ writes their SMILES, one per line:
 - ``moses/test_10k.smi``: 10,000 test rows, seed 2024 (``benchmarks/predictors.py``).
 
 It also copies ``train.csv.gz`` (1,584,663 SMILES: the SELFIES prior's training data and the
-novelty reference) and ``test.csv.gz`` byte for byte into ``moses/``, and writes
+novelty reference), ``test.csv.gz`` and the SMARTS of MOSES's ``filters`` metric
+(``mcf.csv``, ``wehi_pains.csv``) byte for byte into ``moses/``, and writes
 ``moses/test_fcd_stats.npz`` (arrays ``mu`` (512,) and ``sigma`` (512, 512)): MOSES's
 precomputed ChemNet statistics of its test set, taken from the wheel's ``test_stats.npz``. That
 file is a pickled dict, so it is read here, once, from the PyPI wheel, and rewritten without
@@ -49,8 +50,14 @@ def main(wheel: str) -> None:
             out.parent.mkdir(exist_ok=True)
             out.write_text("".join(rows[i] + "\n" for i in picked))
             sys.stdout.write(f"wrote {n} of {len(rows)} SMILES to {out}\n")
-        for name in ("train.csv.gz", "test.csv.gz"):
-            blob = zf.read(f"{MOSES}/{name}")
+        for member in (
+            f"{MOSES}/train.csv.gz",
+            f"{MOSES}/test.csv.gz",
+            "moses/metrics/mcf.csv",
+            "moses/metrics/wehi_pains.csv",
+        ):
+            name = member.rsplit("/", 1)[1]
+            blob = zf.read(member)
             (DATA / "moses" / name).write_bytes(blob)
             sys.stdout.write(f"copied {name}, sha256 {hashlib.sha256(blob).hexdigest()}\n")
         stats = np.load(io.BytesIO(zf.read(f"{MOSES}/test_stats.npz")), allow_pickle=True)
