@@ -66,7 +66,22 @@ class GraphGAConfig(_Model):
     max_heavy_atoms: int = Field(default=50, ge=5)
 
 
-GeneratorConfig = Annotated[GraphGAConfig, Field(discriminator="kind")]
+class SelfiesRLConfig(_Model):
+    """SELFIES language model, started from a prior, trained by REINVENT-style RL each round."""
+
+    kind: Literal["selfies_rl"] = "selfies_rl"
+    prior: Path | None = Field(
+        default=None, description="prior file; default: models/selfies-prior/prior.safetensors"
+    )
+    sigma: float = Field(default=120.0, gt=0, description="score weight in the RL loss")
+    learning_rate: float = Field(default=1e-4, gt=0, le=1)
+    temperature: float = Field(default=1.0, gt=0, le=10)
+    bucket_size: int = Field(default=25, ge=1, description="diversity filter: per scaffold")
+    replay_size: int = Field(default=100, ge=0)
+    replay_samples: int = Field(default=10, ge=0)
+
+
+GeneratorConfig = Annotated[GraphGAConfig | SelfiesRLConfig, Field(discriminator="kind")]
 
 
 class BudgetConfig(_Model):
@@ -261,7 +276,7 @@ def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
     out = dict(data)
     if isinstance(out.get("output"), str):
         out["output"] = str((base / out["output"]).resolve())
-    for section, key in (("generator", "seeds"), ("target", "pdb")):
+    for section, key in (("generator", "seeds"), ("generator", "prior"), ("target", "pdb")):
         block = out.get(section)
         if isinstance(block, dict) and isinstance(block.get(key), str):
             out[section] = {**block, key: str((base / block[key]).resolve())}

@@ -102,11 +102,13 @@ def run(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call
     configure_prefect_defaults()
     from flows.campaign import campaign_flow
-    from molgen.pipeline.components import build_components
+    from molgen.pipeline.components import build_components, build_generator
     from molgen.registry import RegistryError
 
     try:
         build_components(campaign)  # fail fast, before Prefect starts
+        if campaign.generator.kind != "graph_ga":
+            build_generator(campaign, [])  # e.g. a prior file that is not a prior
     except (CampaignError, RegistryError) as err:
         raise _fail(f"{campaign_file}: {err}") from err
     reports = campaign_flow(str(campaign_file.resolve()))

@@ -23,6 +23,7 @@ from molgen.config import (
     LinearTransform,
     ObjectiveConfig,
     PredictorEntry,
+    SelfiesRLConfig,
     SigmoidTransform,
     StepTransform,
 )
@@ -63,7 +64,7 @@ class Components:
 
 def seeds_path(campaign: Campaign) -> Path:
     """The generator's seed SMILES file: the campaign's, or the bundled MOSES sample."""
-    path = campaign.generator.seeds or DEFAULT_SEEDS
+    path = getattr(campaign.generator, "seeds", None) or DEFAULT_SEEDS
     if not path.exists():
         raise CampaignError(f"generator.seeds: file not found: {path}")
     return path
@@ -184,6 +185,22 @@ def build_generator(campaign: Campaign, seeds: list[str]) -> Generator:
             mutation_rate=g.mutation_rate,
             max_heavy_atoms=g.max_heavy_atoms,
         )
+    if isinstance(g, SelfiesRLConfig):
+        from molgen.artifacts.model_files import ModelFileError
+        from molgen.generators.selfies_lm import agent  # noqa: F401  (registers selfies_rl)
+
+        try:
+            return GENERATORS.get("selfies_rl")(
+                prior=g.prior,
+                sigma=g.sigma,
+                learning_rate=g.learning_rate,
+                temperature=g.temperature,
+                bucket_size=g.bucket_size,
+                replay_size=g.replay_size,
+                replay_samples=g.replay_samples,
+            )
+        except ModelFileError as err:
+            raise CampaignError(f"generator.prior: {err}") from err
     raise TypeError(f"unhandled generator config {g!r}")
 
 

@@ -58,7 +58,8 @@ def encode_all(smiles: Sequence[str]) -> tuple[list[str], list[tuple[int, str]]]
     return out, rejected
 
 
-def _flat_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], str]:
+def flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], str]:
+    """An optimizer's state as flat tensors (for safetensors) and its param groups as JSON."""
     state = opt.state_dict()
     tensors = {}
     for pid, slots in state["state"].items():
@@ -67,7 +68,8 @@ def _flat_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor]
     return tensors, json.dumps(state["param_groups"])
 
 
-def _unflat_optimizer(opt: torch.optim.Optimizer, tensors: dict, groups: str) -> None:
+def restore_optimizer(opt: torch.optim.Optimizer, tensors: dict, groups: str) -> None:
+    """Load what :func:`flatten_optimizer` wrote back into ``opt``."""
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         if key.startswith("opt."):
@@ -140,7 +142,7 @@ def train_prior(
             raise ValueError(f"{ckpt}: a checkpoint of another training run (data or spec differ)")
         tensors = load_tensors(ckpt)
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        _unflat_optimizer(opt, {k: v.to(device) for k, v in tensors.items()}, meta["groups"])
+        restore_optimizer(opt, {k: v.to(device) for k, v in tensors.items()}, meta["groups"])
         history = json.loads(meta["history"])
         start_epoch = len(history) + 1
         best = min((h["valid_nll"] for h in history), default=math.inf)
@@ -183,7 +185,7 @@ def train_prior(
             }
             save_prior(model, vocab, out, epoch_card)
         state = {f"model.{k}": v for k, v in model.state_dict().items()}
-        opt_tensors, groups = _flat_optimizer(opt)
+        opt_tensors, groups = flatten_optimizer(opt)
         save_tensors(
             {**state, **opt_tensors},
             ckpt,
