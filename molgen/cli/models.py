@@ -1,4 +1,4 @@
-"""Commands for models: `train-predictor`, `predict`, `train-prior` and `sample`."""
+"""Commands for models: `train-predictor`, `predict`, `train-prior`, `sample`, `finetune`."""
 
 from __future__ import annotations
 
@@ -195,7 +195,40 @@ def sample(
     )
 
 
+def finetune(
+    actives: Annotated[Path, typer.Argument(help="SMILES file, one per line (first column)")],
+    out: Annotated[Path, typer.Option(help="fine-tuned prior to write (.safetensors)")],
+    prior: Annotated[Path, typer.Option(help="prior to start from")] = Path(
+        "models/selfies-prior/prior.safetensors"
+    ),
+    epochs: Annotated[int, typer.Option(min=1)] = 10,
+    learning_rate: Annotated[float, typer.Option(min=1e-7)] = 1e-4,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """Transfer learning: fine-tune a SELFIES prior on your actives before RL."""
+    from molgen.artifacts.model_files import ModelFileError
+    from molgen.generators.selfies_lm.train import finetune_prior
+
+    if not actives.is_file():
+        raise _fail(f"{actives}: no such file")
+    lines = [line.split()[0] for line in actives.read_text().splitlines() if line.strip()]
+    try:
+        card, rejected = finetune_prior(
+            prior, lines, out, epochs=epochs, lr=learning_rate, seed=seed
+        )
+    except (ModelFileError, ValueError) as err:
+        raise _fail(f"{actives}: {err}") from err
+    for i, reason in rejected:
+        err_console.print(f"{actives} line {i + 1} rejected: {reason}")
+    last = card["history"][-1]["train_nll"]
+    console.print(
+        f"wrote {out}: {card['finetune']['n']} molecules, {epochs} epochs, final NLL {last:.2f}; "
+        f'use it with [generator] kind = "selfies_rl", prior = "{out}"'
+    )
+
+
 def register(app: typer.Typer) -> None:
+    app.command("finetune")(finetune)
     app.command("train-predictor")(train_predictor)
     app.command("predict")(predict)
     app.command("train-prior")(train_prior)

@@ -208,3 +208,62 @@ def _hardware(device: str) -> str:
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(0)
     return f"CPU ({platform.machine()}, {torch.get_num_threads()} torch threads)"
+
+
+def finetune_prior(
+    prior: Path,
+    smiles: Sequence[str],
+    out: Path,
+    *,
+    epochs: int = 10,
+    lr: float = 1e-4,
+    batch_size: int = 32,
+    seed: int = 0,
+) -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    """Transfer learning: train ``prior`` further on ``smiles`` (e.g. known actives).
+
+    The prior's vocabulary is kept; a molecule that cannot be encoded with it is rejected with
+    the reason. Writes the fine-tuned model to ``out`` and returns its card and the rejections.
+
+    Raises:
+        ValueError: no molecule could be used.
+    """
+    from molgen.generators.selfies_lm.model import load_prior
+    from molgen.generators.selfies_lm.vocab import UnknownTokenError
+
+    model, vocab, base_card = load_prior(prior)
+    rows, rejected = [], []
+    for i, smi in enumerate(smiles):
+        try:
+            row = vocab.encode(smiles_to_selfies(smi))
+        except (ValueError, UnknownTokenError) as err:
+            rejected.append((i, str(err)))
+            continue
+        if len(row) > model.spec.max_length + 1:
+            rejected.append((i, f"longer than the prior's {model.spec.max_length} tokens"))
+            continue
+        rows.append(row)
+    if not rows:
+        raise ValueError("no molecule could be encoded with the prior's vocabulary")
+    torch.manual_seed(seed)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for epoch in range(1, epochs + 1):
+        total = 0.0
+        for idx in _batches(len(rows), batch_size, seed, epoch):
+            loss = model.nll(pad([rows[i] for i in idx])).mean()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            total += loss.item() * len(idx)
+        history.append({"epoch": epoch, "train_nll": total / len(rows)})
+    card = {
+        "finetuned_from": base_card,
+        "finetune": {"n": len(rows), "rejected": len(rejected), "epochs": epochs, "lr": lr},
+        "history": history,
+        "seed": seed,
+    }
+    save_prior(model.eval(), vocab, out, card)
+    return card, rejected

@@ -47,3 +47,22 @@ def test_sampling_streams_unique_valid_molecules_reproducibly(tmp_path):
     # trained; this model had one epoch on 100 molecules)
     assert stats.invalid <= 0.1 * stats.drawn
     assert stats.drawn == 50 + stats.duplicates + stats.invalid
+
+
+def test_finetuning_makes_the_actives_more_likely_and_rejects_unknown_tokens(tmp_path):
+    from molgen.chem.selfies_io import smiles_to_selfies
+    from molgen.generators.selfies_lm.model import pad
+    from molgen.generators.selfies_lm.train import finetune_prior
+
+    train, valid = _data()
+    train_prior(train, valid, SPEC, tmp_path / "w", tmp_path / "p.st", epochs=1, seed=0)
+    actives = ["CC(=O)Nc1ccc(O)cc1", "CC(=O)Nc1ccc(OC)cc1", "[Se]1C=CC=C1"]
+    card, rejected = finetune_prior(
+        tmp_path / "p.st", actives, tmp_path / "ft.st", epochs=30, lr=1e-2
+    )
+    assert [i for i, _ in rejected] == [2] and "[Se]" in rejected[0][1]
+    base, vocab, _ = load_prior(tmp_path / "p.st")
+    tuned, _, tuned_card = load_prior(tmp_path / "ft.st")
+    ids = pad([vocab.encode(smiles_to_selfies(s)) for s in actives[:2]])
+    assert float(tuned.nll(ids).mean()) < float(base.nll(ids).mean()) - 5
+    assert tuned_card["finetune"]["n"] == 2
