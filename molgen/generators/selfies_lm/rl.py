@@ -101,4 +101,4 @@ def rl_step(
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    return float(loss)
+    return loss.item()
