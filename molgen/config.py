@@ -79,6 +79,7 @@ class SelfiesRLConfig(_Model):
     bucket_size: int = Field(default=25, ge=1, description="diversity filter: per scaffold")
     replay_size: int = Field(default=100, ge=0)
     replay_samples: int = Field(default=10, ge=0)
+    minibatch: int = Field(default=64, ge=1, description="sequences per RL step")
 
 
 GeneratorConfig = Annotated[GraphGAConfig | SelfiesRLConfig, Field(discriminator="kind")]

@@ -198,6 +198,7 @@ def build_generator(campaign: Campaign, seeds: list[str]) -> Generator:
                 bucket_size=g.bucket_size,
                 replay_size=g.replay_size,
                 replay_samples=g.replay_samples,
+                minibatch=g.minibatch,
             )
         except ModelFileError as err:
             raise CampaignError(f"generator.prior: {err}") from err

@@ -1,11 +1,11 @@
 """The ``selfies_rl`` generator: a SELFIES agent, started from the prior, trained by RL.
 
 Each round the agent samples molecules; the campaign scores them; :meth:`SelfiesRL.update`
-takes one REINVENT augmented-likelihood step on every sampled sequence (molecules the campaign
-rejected or did not score get 0) plus a few replayed best sequences, after the scaffold
-diversity filter. Its whole state (agent weights, Adam state, filter memory, replay buffer,
-the last round's samples) goes into :meth:`state_dict`, so a killed campaign resumes with the
-same agent.
+takes REINVENT augmented-likelihood steps over every sampled sequence, in minibatches of
+``minibatch`` (molecules the campaign rejected or did not score get 0), each with a few replayed
+best sequences from earlier rounds, after the scaffold diversity filter. Its whole state
+(agent weights, Adam state, filter memory, replay buffer, the last round's samples) goes into
+:meth:`state_dict`, so a killed campaign resumes with the same agent.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class SelfiesRL:
         bucket_size: int = 25,
         replay_size: int = 100,
         replay_samples: int = 10,
+        minibatch: int = 64,
         device: str = "auto",
     ) -> None:
         self.prior_path = Path(prior or DEFAULT_PRIOR)
@@ -78,6 +79,7 @@ class SelfiesRL:
         self.diversity = DiversityFilter(bucket_size=bucket_size)
         self.replay = ReplayBuffer(capacity=replay_size)
         self.replay_samples = replay_samples
+        self.minibatch = minibatch
         self.last: dict[str, list[int]] = {}
         self.steps = 0
 
@@ -108,7 +110,7 @@ class SelfiesRL:
             return None
 
     def update(self, smiles: Sequence[str], scores: Sequence[float]) -> None:
-        """One RL step on the last round's samples with the campaign's scores (others: 0)."""
+        """RL steps on the last round's samples with the campaign's scores (others: 0)."""
         scored = {s: float(x) for s, x in zip(smiles, scores, strict=True)}
         rows, names, values = [], [], []
         for smi, row in self.last.items():
@@ -124,18 +126,21 @@ class SelfiesRL:
         if not rows:
             return
         filtered = self.diversity(names, torch.tensor(values, dtype=torch.float64)).float()
-        self.replay.add(rows, filtered)
         gen = torch.Generator().manual_seed(self.steps)
-        extra_rows, extra_scores = self.replay.sample(self.replay_samples, gen)
-        rl_step(
-            self.agent,
-            self.prior,
-            self.optimizer,
-            rows + extra_rows,
-            torch.cat([filtered, extra_scores.float()]),
-            self.sigma,
-        )
-        self.steps += 1
+        order = torch.randperm(len(rows), generator=gen).tolist()
+        for start in range(0, len(order), self.minibatch):
+            part = order[start : start + self.minibatch]
+            extra_rows, extra_scores = self.replay.sample(self.replay_samples, gen)
+            rl_step(
+                self.agent,
+                self.prior,
+                self.optimizer,
+                [rows[i] for i in part] + extra_rows,
+                torch.cat([filtered[part], extra_scores.float()]),
+                self.sigma,
+            )
+            self.steps += 1
+        self.replay.add(rows, filtered)
 
     def state_dict(self) -> dict[str, Any]:
         opt_tensors, groups = flatten_optimizer(self.optimizer)
