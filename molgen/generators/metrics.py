@@ -165,7 +165,9 @@ def fcd_to_test(valid: Sequence[str], device: str = "cpu") -> float:
     from fcd import calculate_frechet_distance, get_predictions, load_ref_model
 
     model = load_ref_model()
-    activations = get_predictions(model, list(valid), device=device)
+    # n_jobs=0: in-process loading (a worker process can die under a parent that has forked
+    # pools before, e.g. in a long test session)
+    activations = get_predictions(model, list(valid), n_jobs=0, device=device)
     stats = np.load(MOSES_DIR / "test_fcd_stats.npz", allow_pickle=False)
     mu, sigma = activations.mean(0), np.cov(activations.T)
     return float(calculate_frechet_distance(mu, sigma, stats["mu"], stats["sigma"]))
