@@ -14,7 +14,6 @@ CharRNN figures beside it. FCD depends on the sample size: compare only at 30,00
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 import time
@@ -40,13 +39,6 @@ CHARRNN = {
 }
 
 
-def read_moses(name: str) -> list[str]:
-    with gzip.open(ROOT / "data" / "moses" / name, "rt") as fh:
-        header = fh.readline().strip().split(",")
-        col = header.index("SMILES")
-        return [line.strip().split(",")[col] for line in fh if line.strip()]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=30_000)
@@ -60,6 +52,7 @@ def main() -> None:
     from molgen.generators import metrics as m
     from molgen.generators.selfies_lm.model import load_prior
     from molgen.generators.selfies_lm.sampler import SampleStats, sample_smiles
+    from molgen.generators.selfies_lm.train import moses_subset
 
     device = args.device
     if device == "auto":
@@ -77,8 +70,8 @@ def main() -> None:
     print(f"sampled {stats.drawn} in {seconds:.1f} s; {len(valid)} valid", file=sys.stderr)
 
     t = time.perf_counter()
-    train = {c for c in m.canonical_all(read_moses("train.csv.gz")) if c}
-    test = read_moses("test.csv.gz")
+    train = {c for c in m.canonical_all(moses_subset(0, 0)) if c}  # 0: the whole set
+    test = moses_subset(0, 0, m.MOSES_DIR / "test.csv.gz")
     print(f"reference sets read in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     gen_fps = m.fingerprints(valid)
     result = {

@@ -18,9 +18,10 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
+from molgen.artifacts.model_files import sha256  # noqa: E402
 from molgen.predictors.gnn.card import write_card  # noqa: E402
 from molgen.predictors.gnn.checkpoint import save_model  # noqa: E402
-from molgen.predictors.gnn.dataset import file_sha256, read_table  # noqa: E402
+from molgen.predictors.gnn.dataset import read_table  # noqa: E402
 from molgen.predictors.gnn.model import ModelSpec  # noqa: E402
 from molgen.predictors.gnn.train import train_model  # noqa: E402
 
@@ -100,12 +101,12 @@ def train_predictor_flow(
     card["file"] = out_path.name
     card["data"] = {
         "file": Path(data).name,
-        "sha256": file_sha256(Path(data)),
+        "sha256": sha256(Path(data)),
         "rows": len(smiles) + len(rejected),
         "rejected": len(rejected),
         "source": source or "",
         **(
-            {"test_file": Path(test_data).name, "test_sha256": file_sha256(Path(test_data))}
+            {"test_file": Path(test_data).name, "test_sha256": sha256(Path(test_data))}
             if test_data
             else {}
         ),

@@ -11,6 +11,17 @@ import pandas as pd
 from molgen.scoring.aggregate import AGGREGATIONS, pareto_ranks
 
 
+def bound_violation(value: str, lower: float | None, upper: float | None, x: float) -> str | None:
+    """Why raw value ``x`` of ``value`` breaks ``[lower, upper]``, or None if it does not."""
+    if np.isnan(x):
+        return f"{value} could not be computed"
+    if lower is not None and x < lower:
+        return f"{value} {x:.3g} < min {lower:g}"
+    if upper is not None and x > upper:
+        return f"{value} {x:.3g} > max {upper:g}"
+    return None
+
+
 @dataclass(frozen=True)
 class Bound:
     """A hard limit on a raw value that is not an objective (e.g. an ADMET endpoint).
@@ -26,7 +37,7 @@ class Bound:
 
     def violation(self, x: float) -> str | None:
         """Why raw value ``x`` breaks the bound, or None if it does not."""
-        return Objective.violation(self, x)  # type: ignore[arg-type]
+        return bound_violation(self.value, self.lower, self.upper, x)
 
 
 @dataclass(frozen=True)
@@ -48,13 +59,7 @@ class Objective:
 
     def violation(self, x: float) -> str | None:
         """Why raw value ``x`` breaks a hard bound, or None if it does not."""
-        if np.isnan(x):
-            return f"{self.value} could not be computed"
-        if self.lower is not None and x < self.lower:
-            return f"{self.value} {x:.3g} < min {self.lower:g}"
-        if self.upper is not None and x > self.upper:
-            return f"{self.value} {x:.3g} > max {self.upper:g}"
-        return None
+        return bound_violation(self.value, self.lower, self.upper, x)
 
 
 def score_table(

@@ -7,7 +7,6 @@ not numbers, are left out and returned as rejections ``(row, reason)``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -74,7 +73,3 @@ def _read_sdf(path: Path) -> pd.DataFrame:
     if not records:
         raise ValueError(f"data file {path}: no SD records")
     return pd.DataFrame(records)
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

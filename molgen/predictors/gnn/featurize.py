@@ -22,7 +22,6 @@ FEATURIZER_VERSION = "molgen-graph-2"
 
 # Elements of drug-like chemistry get their own slot; any other element shares the last one.
 ELEMENTS = (1, 5, 6, 7, 8, 9, 14, 15, 16, 17, 34, 35, 53)
-_ELEMENT_SLOT = {z: i for i, z in enumerate(ELEMENTS)}
 _HYBRID = {
     Chem.HybridizationType.S: 0,
     Chem.HybridizationType.SP: 1,
@@ -184,16 +183,6 @@ def _bond_matrices(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
     src = np.concatenate([raw[:, 0], raw[:, 1]])
     dst = np.concatenate([raw[:, 1], raw[:, 0]])
     return np.stack([src, dst]), np.concatenate([attr, attr])
-
-
-def atom_features(mol: Chem.Mol) -> np.ndarray:
-    """Atom feature matrix of one molecule, float32 ``(n_atoms, ATOM_DIM)``."""
-    return _atom_matrix(_atom_rows(mol))
-
-
-def bond_features(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray]:
-    """``(edge_index (2, 2b), edge_attr (2b, BOND_DIM))`` of one molecule with ``b`` bonds."""
-    return _bond_matrices(_bond_rows(mol, 0))
 
 
 def descriptor_values(mol: Chem.Mol) -> np.ndarray:
