@@ -66,7 +66,7 @@ class Oracle:
         return float(np.mean(points[:full]))
 
 
-def run(generator_name: str, task: str, budget: int, seed: int) -> dict:
+def run(generator_name: str, task: str, budget: int, seed: int, prior: Path | None = None) -> dict:
     from molgen.chem import prepare_smiles
     from molgen.generators.goal_tasks import TASKS
     from molgen.pipeline.components import DEFAULT_SEEDS
@@ -83,7 +83,7 @@ def run(generator_name: str, task: str, budget: int, seed: int) -> dict:
     else:
         from molgen.generators.selfies_lm.agent import SelfiesRL
 
-        gen = SelfiesRL(learning_rate=5e-4, sigma=120)
+        gen = SelfiesRL(prior=prior, learning_rate=5e-4, sigma=120)
         batch = 128
     t0 = time.perf_counter()
     step, stalled = 0, 0
@@ -116,11 +116,12 @@ def main() -> None:
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--generators", default="graph_ga,selfies_rl")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--prior", type=Path, default=None, help="SELFIES prior (the shipped one)")
     args = parser.parse_args()
     results: dict[str, dict[str, dict]] = {}
     for task in args.tasks.split(","):
         for name in args.generators.split(","):
-            r = run(name, task, args.budget, args.seed)
+            r = run(name, task, args.budget, args.seed, args.prior)
             results.setdefault(task, {})[name] = r
             print(f"{task} {name}: {r}", file=sys.stderr, flush=True)
     summary = {

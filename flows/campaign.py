@@ -24,7 +24,7 @@ import molgen  # noqa: E402
 from molgen.artifacts import hash_json  # noqa: E402
 from molgen.config import load_campaign  # noqa: E402
 from molgen.docking.cached import dock_with_cache  # noqa: E402
-from molgen.pipeline import stages  # noqa: E402
+from molgen.pipeline import record, stages  # noqa: E402
 from molgen.pipeline.components import (  # noqa: E402
     build_components,
     build_docking,
@@ -48,8 +48,8 @@ predict_task = _task(stages.predict_stage, "predict")
 filter_task = _task(stages.filter_stage, "filter")
 dock_task = _task(stages.dock_stage, "dock")
 score_task = _task(stages.score_stage, "score")
-store_task = _task(stages.store_stage, "store")
-update_task = _task(stages.update_stage, "update")
+store_task = _task(record.store_stage, "store")
+update_task = _task(record.update_stage, "update")
 
 
 def _artifact_key(name: str, round_: int) -> str:
@@ -80,7 +80,7 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
         out, seeds_file, hash_json(seeds_file.read_bytes().hex()), batch
     )
     reports.append(asdict(seeds.report))
-    store.write_round(cid, 0, [], [], [], stages.seed_rejections(seeds))
+    store.write_round(cid, 0, [], [], [], record.seed_rejections(seeds))
     seed_smiles = seeds.accepted()["smiles"].tolist()
     logger.info("%d seed molecules from %s", len(seed_smiles), seeds_file)
 

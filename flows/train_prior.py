@@ -36,7 +36,19 @@ def encode_task(smiles: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
 
 
 @task(name="train", cache_policy=NO_CACHE, persist_result=False)
-def train_task(train, valid, spec_args, out: str, epochs, batch_size, lr, seed, card):  # noqa: ANN001
+def train_task(  # noqa: ANN201
+    train,
+    valid,
+    spec_args,
+    out: str,
+    epochs,
+    batch_size,
+    lr,
+    lr_decay,
+    seed,
+    precision,
+    card,  # noqa: ANN001
+):
     logger = get_run_logger()
 
     def on_epoch(epoch: int, train_nll: float, valid_nll: float, seconds: float) -> None:
@@ -57,7 +69,9 @@ def train_task(train, valid, spec_args, out: str, epochs, batch_size, lr, seed, 
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
+        lr_decay=lr_decay,
         seed=seed,
+        precision=precision,
         card=card,
         on_epoch=on_epoch,
     )
@@ -75,7 +89,9 @@ def train_prior_flow(
     epochs: int = 5,
     batch_size: int = 256,
     lr: float = 1e-3,
+    lr_decay: float = 1.0,
     seed: int = 0,
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """Train the prior; returns the card of its best epoch."""
     logger = get_run_logger()
@@ -88,6 +104,8 @@ def train_prior_flow(
     source = smiles_file or f"MOSES train.csv.gz, {len(smiles)} drawn with default_rng({seed})"
     card = {"data": source, "rejected": len(rejected), "valid_fraction": valid_fraction}
     spec_args = {"embedding": embedding, "hidden": hidden, "layers": layers}
-    result = train_task(train, valid, spec_args, out, epochs, batch_size, lr, seed, card)
+    result = train_task(
+        train, valid, spec_args, out, epochs, batch_size, lr, lr_decay, seed, precision, card
+    )
     write_prior_card(Path(out))
     return result

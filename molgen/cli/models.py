@@ -133,6 +133,13 @@ def train_prior(
     layers: Annotated[int, typer.Option(min=1)] = 2,
     epochs: Annotated[int, typer.Option(min=1)] = 5,
     batch_size: Annotated[int, typer.Option(min=1)] = 256,
+    learning_rate: Annotated[float, typer.Option(min=1e-7)] = 1e-3,
+    lr_decay: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="learning rate factor per epoch")
+    ] = 1.0,
+    precision: Annotated[
+        str, typer.Option(help="auto (bf16 where the hardware has it), bf16 or fp32")
+    ] = "auto",
     seed: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """Train the SELFIES prior (Prefect flow); re-run the same command to resume."""
@@ -151,7 +158,10 @@ def train_prior(
             layers=layers,
             epochs=epochs,
             batch_size=batch_size,
+            lr=learning_rate,
+            lr_decay=lr_decay,
             seed=seed,
+            precision=precision,
         )
     except ValueError as err:
         raise _fail(str(err)) from err

@@ -7,7 +7,6 @@ accepted), so a stage's table is the complete record of what it did.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +25,7 @@ from molgen.generators import Generator
 from molgen.predictors import Predictor
 from molgen.scoring import Objective, score_table
 from molgen.scoring.objectives import Bound
-from molgen.types import PreparedMolecule, Rejection, StageReport
+from molgen.types import PreparedMolecule, StageReport
 
 log = logging.getLogger("molgen.pipeline")
 
@@ -50,7 +49,7 @@ def stage_folder(output: Path, round_: int, stage: str) -> Path:
     return Path(output) / f"round-{round_}" / stage
 
 
-def _run(
+def run_stage(
     folder: Path,
     round_: int,
     stage: str,
@@ -123,7 +122,7 @@ def seeds_stage(output: Path, seeds_file: Path, seeds_hash: str, batch_size: int
         return table, reused, {"source_file": str(seeds_file)}
 
     key = (seeds_hash, "", {"stage": "seeds-1"})
-    return _run(stage_folder(output, 0, "seeds"), 0, "seeds", key, len(lines), compute)
+    return run_stage(stage_folder(output, 0, "seeds"), 0, "seeds", key, len(lines), compute)
 
 
 def generate_stage(
@@ -144,7 +143,7 @@ def generate_stage(
     versions = {"generator": f"{generator.name}-{generator.version}"}
     key = (hash_json([input_hash, seed]), config_hash, versions)
     folder = stage_folder(output, round_, "generate")
-    return _run(folder, round_, "generate", key, n, compute)
+    return run_stage(folder, round_, "generate", key, n, compute)
 
 
 def prepare_stage(
@@ -173,7 +172,7 @@ def prepare_stage(
 
     key = (hash_json([generated.output_hash, seen_keys]), "", {"standardizer": "rdkit-1"})
     folder = stage_folder(output, round_, "prepare")
-    return _run(folder, round_, "prepare", key, len(smiles), compute)
+    return run_stage(folder, round_, "prepare", key, len(smiles), compute)
 
 
 def _predict_one(predictor: Predictor, mols: Sequence[Any]) -> tuple[np.ndarray, list[str | None]]:
@@ -232,7 +231,8 @@ def predict_stage(
 
     versions = {p.name: p.version for p in predictors}
     key = (prepared.output_hash, hash_json(columns), versions)
-    return _run(stage_folder(output, round_, "predict"), round_, "predict", key, len(rows), compute)
+    folder = stage_folder(output, round_, "predict")
+    return run_stage(folder, round_, "predict", key, len(rows), compute)
 
 
 def filter_stage(
@@ -274,7 +274,7 @@ def filter_stage(
     bounds = [(o.value, o.lower, o.upper) for o in objectives]
     versions = {f.name: f.version for f in filters}
     key = (predicted.output_hash, hash_json(bounds), versions)
-    return _run(
+    return run_stage(
         stage_folder(output, round_, "filter"), round_, "filter", key, len(records), compute
     )
 
@@ -330,7 +330,7 @@ def dock_stage(
     bounds = [(o.value, o.lower, o.upper) for o in docking_objectives]
     key = (filtered.output_hash, hash_json([n_dock, docking_key, bounds]), {"dock": "1"})
     folder = stage_folder(output, round_, "dock")
-    return _run(folder, round_, "dock", key, len(table), compute)
+    return run_stage(folder, round_, "dock", key, len(table), compute)
 
 
 def score_stage(
@@ -351,120 +351,5 @@ def score_stage(
         return out.reset_index(drop=True), 0, {}
 
     key = (filtered.output_hash, config_hash, {"scoring": "1"})
-    return _run(stage_folder(output, round_, "score"), round_, "score", key, len(table), compute)
-
-
-def _rejections(stage: str, table: pd.DataFrame, input_col: str) -> list[Rejection]:
-    if "reason" not in table.columns:
-        return []
-    bad = table[table["reason"].notna()]
-    return [
-        Rejection(stage, str(i), str(r)) for i, r in zip(bad[input_col], bad["reason"], strict=True)
-    ]
-
-
-def store_stage(
-    output: Path,
-    round_: int,
-    write: Callable[..., None],
-    predicted: StageOutput,
-    scored: StageOutput,
-    rejecting: Sequence[tuple[str, StageOutput, str]],
-    predictors: Sequence[Predictor],
-    objectives: Sequence[Objective],
-    provenance: Mapping[str, Any],
-    store_key: str,
-) -> StageOutput:
-    """Write the round to the candidate store in one transaction.
-
-    Args:
-        write: ``CandidateStore.write_round`` bound to the campaign (takes ``round_``,
-            ``molecules``, ``predictions``, ``candidates``, ``rejections``).
-        predicted: the predict stage (its accepted rows become molecules and predictions).
-        scored: the score stage (its rows become candidates).
-        rejecting: ``(stage name, output, input column)`` of every stage whose rejected rows
-            are recorded.
-        provenance: recorded with every candidate of the round.
-        store_key: identifies the store and campaign, so a different store is written afresh.
-    """
-    pred = predicted.accepted()
-    scores = scored.table
-
-    def compute(_ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
-        molecules = list(zip(pred["inchikey"], pred["smiles"], strict=True))
-        predictions = [
-            (key, p.name, p.version, spec.name, float(value))
-            for p in predictors
-            for spec in p.outputs
-            for key, value in zip(pred["inchikey"], pred[spec.name], strict=True)
-        ]
-        candidates = [
-            {
-                "inchikey": row["inchikey"],
-                "score": float(row["score"]),
-                "objectives": {
-                    o.value: {
-                        "value": _json_float(row[o.value]),
-                        "desirability": float(row[f"d_{o.value}"]),
-                        "weight": o.weight,
-                    }
-                    for o in objectives
-                },
-                "provenance": dict(provenance),
-            }
-            for row in scores.to_dict("records")
-        ]
-        rejections = [r for name, out, col in rejecting for r in _rejections(name, out.table, col)]
-        write(
-            round_=round_,
-            molecules=molecules,
-            predictions=predictions,
-            candidates=candidates,
-            rejections=rejections,
-        )
-        out = pd.DataFrame({"inchikey": scores["inchikey"], "score": scores["score"]})
-        return out, 0, {"rejections": len(rejections), "predictions": len(predictions)}
-
-    inputs = [predicted.output_hash, scored.output_hash] + [o.output_hash for _, o, _ in rejecting]
-    key = (hash_json(inputs), hash_json([store_key, provenance]), {"store": "1"})
-    return _run(stage_folder(output, round_, "store"), round_, "store", key, len(scores), compute)
-
-
-def _json_float(x: Any) -> float | None:
-    """A float for JSON: None for NaN (e.g. a molecule that was not docked)."""
-    x = float(x)
-    return None if np.isnan(x) else x
-
-
-def update_stage(
-    output: Path,
-    round_: int,
-    generator: Generator,
-    scored: StageOutput,
-    state_hash: str,
-) -> tuple[StageOutput, dict[str, Any]]:
-    """Feed the round's scores back to the generator and save its new state.
-
-    Returns:
-        The stage output (the new population) and the generator state to carry to the next
-        round (``files/state.json`` in the stage folder).
-    """
-    folder = stage_folder(output, round_, "update")
-
-    def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
-        generator.update(scored.table["smiles"].tolist(), scored.table["score"].tolist())
-        state = generator.state_dict()
-        (ckpt.files / "state.json").write_text(json.dumps(state))
-        return pd.DataFrame({"state": [json.dumps(state, sort_keys=True)]}), 0, {}
-
-    versions = {"generator": f"{generator.name}-{generator.version}"}
-    key = (hash_json([state_hash, scored.output_hash]), "", versions)
-    result = _run(folder, round_, "update", key, len(scored.table), compute)
-    return result, json.loads((folder / "files" / "state.json").read_text())
-
-
-def seed_rejections(seeds: StageOutput) -> list[Rejection]:
-    """The seed file's lines that could not be used, as round-0 rejections."""
-    table = seeds.table.copy()
-    table["source"] = [s if s else f"<empty line {i + 1}>" for i, s in enumerate(table["source"])]
-    return _rejections("seeds", table, "source")
+    folder = stage_folder(output, round_, "score")
+    return run_stage(folder, round_, "score", key, len(table), compute)

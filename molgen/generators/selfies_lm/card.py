@@ -24,7 +24,8 @@ def write_prior_card(folder: Path, metrics: dict | None = None) -> None:
         f"{spec.max_length} tokens per sample",
         f"- Data: {card.get('data')} ({card.get('n_train')} train, {card.get('n_valid')} "
         f"validation, {card.get('rejected', 0)} rejected); licence MIT (MOSES)",
-        f"- Training: Adam lr {card.get('lr')}, batch {card.get('batch_size')}, seed "
+        f"- Training: Adam lr {card.get('lr')} (x {card.get('lr_decay', 1.0)} per epoch), "
+        f"batch {card.get('batch_size')}, {card.get('precision', 'fp32')}, seed "
         f"{card.get('seed')}; best epoch {card.get('epoch')} (validation NLL "
         f"{card.get('valid_nll', float('nan')):.3f} nats per molecule)",
         f"- Hardware: {card.get('hardware')}, torch {card.get('torch')}; time per epoch: "

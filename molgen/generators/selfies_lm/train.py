@@ -83,13 +83,31 @@ def _batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
-def _mean_nll(model: SelfiesGRU, rows: list[list[int]], device: str, batch_size: int) -> float:
+def resolve_precision(precision: str, device: str) -> bool:
+    """Whether to train under bfloat16 autocast: ``bf16``, ``fp32`` or ``auto`` (bf16 on CUDA,
+    and on CPUs with native bfloat16 instructions, where oneDNN runs the GRU about 3x faster)."""
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision {precision!r}: expected auto, bf16 or fp32")
+    if precision != "auto":
+        return precision == "bf16"
+    if device.startswith("cuda"):
+        return True
+    return bool(
+        torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
+
+
+def _mean_nll(
+    model: SelfiesGRU, rows: list[list[int]], device: str, batch_size: int, bf16: bool = False
+) -> float:
     model.eval()
     total = 0.0
+    kind = "cuda" if device.startswith("cuda") else "cpu"
     with torch.inference_mode():
         for start in range(0, len(rows), batch_size):
             ids = pad(rows[start : start + batch_size], device)
-            total += float(model.nll(ids).sum())
+            with torch.autocast(kind, torch.bfloat16, enabled=bf16):
+                total += float(model.nll(ids).sum())
     model.train()
     return total / max(len(rows), 1)
 
@@ -104,8 +122,10 @@ def train_prior(
     epochs: int,
     batch_size: int = 256,
     lr: float = 1e-3,
+    lr_decay: float = 1.0,
     seed: int = 0,
     device: str = "auto",
+    precision: str = "auto",
     card: dict[str, Any] | None = None,
     on_epoch: Callable[[int, float, float, float], None] | None = None,
 ) -> dict[str, Any]:
@@ -117,7 +137,9 @@ def train_prior(
         work: folder for the resumable checkpoint.
         out: the prior file written at the best validation NLL.
         epochs: total epochs (a resumed run trains the remaining ones).
-        device: ``auto`` (CUDA with bfloat16 autocast when present), ``cpu`` or ``cuda``.
+        lr, lr_decay: epoch ``e`` trains at ``lr * lr_decay ** (e - 1)``.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        precision: ``auto``, ``bf16`` or ``fp32`` (see :func:`resolve_precision`).
         on_epoch: called as ``on_epoch(epoch, train_nll, valid_nll, seconds)``.
     """
     if device == "auto":
@@ -147,21 +169,33 @@ def train_prior(
         start_epoch = len(history) + 1
         best = min((h["valid_nll"] for h in history), default=math.inf)
         log.info("resuming %s after epoch %d", ckpt, len(history))
-    amp = device.startswith("cuda")
+    amp = resolve_precision(precision, device)
+    kind = "cuda" if device.startswith("cuda") else "cpu"
     model.train()
     for epoch in range(start_epoch, epochs + 1):
         t0 = time.perf_counter()
         total, count = 0.0, 0
-        for idx in _batches(len(train_rows), batch_size, seed, epoch):
+        for group in opt.param_groups:
+            group["lr"] = lr * lr_decay ** (epoch - 1)
+        batches = _batches(len(train_rows), batch_size, seed, epoch)
+        for step, idx in enumerate(batches, 1):
+            if step % 500 == 0:
+                log.info(
+                    "epoch %d: batch %d/%d, train NLL %.3f",
+                    epoch,
+                    step,
+                    len(batches),
+                    total / count,
+                )
             ids = pad([train_rows[i] for i in idx], device)
-            with torch.autocast("cuda", torch.bfloat16, enabled=amp):
+            with torch.autocast(kind, torch.bfloat16, enabled=amp):
                 loss = model.nll(ids).mean()
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             total, count = total + loss.item() * len(idx), count + len(idx)
-        valid = _mean_nll(model, valid_rows, device, 1024)
+        valid = _mean_nll(model, valid_rows, device, 1024, amp)
         seconds = time.perf_counter() - t0
         history.append(
             {"epoch": epoch, "train_nll": total / count, "valid_nll": valid, "seconds": seconds}
@@ -180,6 +214,8 @@ def train_prior(
                 "seed": seed,
                 "batch_size": batch_size,
                 "lr": lr,
+                "lr_decay": lr_decay,
+                "precision": "bf16 autocast" if amp else "fp32",
                 "hardware": _hardware(device),
                 "torch": torch.__version__,
             }

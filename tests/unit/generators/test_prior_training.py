@@ -66,3 +66,39 @@ def test_finetuning_makes_the_actives_more_likely_and_rejects_unknown_tokens(tmp
     ids = pad([vocab.encode(smiles_to_selfies(s)) for s in actives[:2]])
     assert float(tuned.nll(ids).mean()) < float(base.nll(ids).mean()) - 5
     assert tuned_card["finetune"]["n"] == 2
+
+
+def test_precision_and_learning_rate_decay_are_applied_and_recorded(tmp_path):
+    import pytest
+
+    from molgen.generators.selfies_lm.train import resolve_precision
+
+    train, valid = _data()
+    with pytest.raises(ValueError, match="'fp8'"):
+        train_prior(
+            train, valid, SPEC, tmp_path / "x", tmp_path / "x.st", epochs=1, precision="fp8"
+        )
+    assert resolve_precision("fp32", "cpu") is False and resolve_precision("bf16", "cpu") is True
+    cards = {}
+    for precision in ("fp32", "bf16"):
+        cards[precision] = train_prior(
+            train,
+            valid,
+            SPEC,
+            tmp_path / precision,
+            tmp_path / f"{precision}.st",
+            epochs=3,
+            seed=1,
+            lr=1e-2,
+            lr_decay=0.5,
+            precision=precision,
+        )
+    assert cards["fp32"]["precision"] == "fp32" and cards["bf16"]["precision"] == "bf16 autocast"
+    assert cards["bf16"]["lr_decay"] == 0.5
+    # both learn, and bfloat16 autocast lands near full precision
+    for card in cards.values():
+        assert card["history"][-1]["valid_nll"] < card["history"][0]["valid_nll"]
+    assert (
+        abs(cards["bf16"]["valid_nll"] - cards["fp32"]["valid_nll"])
+        < 0.1 * cards["fp32"]["valid_nll"]
+    )

@@ -1,0 +1,139 @@
+"""The stages that close a campaign round: the candidate store and the generator update.
+
+Both are checkpointed like the other stages (:func:`molgen.pipeline.stages.run_stage`), so a
+resumed campaign neither writes a round twice nor updates the generator twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from molgen.artifacts import StageCheckpoint, hash_json
+from molgen.generators import Generator
+from molgen.pipeline.stages import StageOutput, run_stage, stage_folder
+from molgen.predictors import Predictor
+from molgen.scoring import Objective
+from molgen.types import Rejection
+
+
+def _rejections(stage: str, table: pd.DataFrame, input_col: str) -> list[Rejection]:
+    if "reason" not in table.columns:
+        return []
+    bad = table[table["reason"].notna()]
+    return [
+        Rejection(stage, str(i), str(r)) for i, r in zip(bad[input_col], bad["reason"], strict=True)
+    ]
+
+
+def store_stage(
+    output: Path,
+    round_: int,
+    write: Callable[..., None],
+    predicted: StageOutput,
+    scored: StageOutput,
+    rejecting: Sequence[tuple[str, StageOutput, str]],
+    predictors: Sequence[Predictor],
+    objectives: Sequence[Objective],
+    provenance: Mapping[str, Any],
+    store_key: str,
+) -> StageOutput:
+    """Write the round to the candidate store in one transaction.
+
+    Args:
+        write: ``CandidateStore.write_round`` bound to the campaign (takes ``round_``,
+            ``molecules``, ``predictions``, ``candidates``, ``rejections``).
+        predicted: the predict stage (its accepted rows become molecules and predictions).
+        scored: the score stage (its rows become candidates).
+        rejecting: ``(stage name, output, input column)`` of every stage whose rejected rows
+            are recorded.
+        provenance: recorded with every candidate of the round.
+        store_key: identifies the store and campaign, so a different store is written afresh.
+    """
+    pred = predicted.accepted()
+    scores = scored.table
+
+    def compute(_ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        molecules = list(zip(pred["inchikey"], pred["smiles"], strict=True))
+        predictions = [
+            (key, p.name, p.version, spec.name, float(value))
+            for p in predictors
+            for spec in p.outputs
+            for key, value in zip(pred["inchikey"], pred[spec.name], strict=True)
+        ]
+        candidates = [
+            {
+                "inchikey": row["inchikey"],
+                "score": float(row["score"]),
+                "objectives": {
+                    o.value: {
+                        "value": _json_float(row[o.value]),
+                        "desirability": float(row[f"d_{o.value}"]),
+                        "weight": o.weight,
+                    }
+                    for o in objectives
+                },
+                "provenance": dict(provenance),
+            }
+            for row in scores.to_dict("records")
+        ]
+        rejections = [r for name, out, col in rejecting for r in _rejections(name, out.table, col)]
+        write(
+            round_=round_,
+            molecules=molecules,
+            predictions=predictions,
+            candidates=candidates,
+            rejections=rejections,
+        )
+        out = pd.DataFrame({"inchikey": scores["inchikey"], "score": scores["score"]})
+        return out, 0, {"rejections": len(rejections), "predictions": len(predictions)}
+
+    inputs = [predicted.output_hash, scored.output_hash] + [o.output_hash for _, o, _ in rejecting]
+    key = (hash_json(inputs), hash_json([store_key, provenance]), {"store": "1"})
+    folder = stage_folder(output, round_, "store")
+    return run_stage(folder, round_, "store", key, len(scores), compute)
+
+
+def _json_float(x: Any) -> float | None:
+    """A float for JSON: None for NaN (e.g. a molecule that was not docked)."""
+    x = float(x)
+    return None if np.isnan(x) else x
+
+
+def update_stage(
+    output: Path,
+    round_: int,
+    generator: Generator,
+    scored: StageOutput,
+    state_hash: str,
+) -> tuple[StageOutput, dict[str, Any]]:
+    """Feed the round's scores back to the generator and save its new state.
+
+    Returns:
+        The stage output (the new population) and the generator state to carry to the next
+        round (``files/state.json`` in the stage folder).
+    """
+    folder = stage_folder(output, round_, "update")
+
+    def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        generator.update(scored.table["smiles"].tolist(), scored.table["score"].tolist())
+        state = generator.state_dict()
+        (ckpt.files / "state.json").write_text(json.dumps(state))
+        return pd.DataFrame({"state": [json.dumps(state, sort_keys=True)]}), 0, {}
+
+    versions = {"generator": f"{generator.name}-{generator.version}"}
+    key = (hash_json([state_hash, scored.output_hash]), "", versions)
+    result = run_stage(folder, round_, "update", key, len(scored.table), compute)
+    return result, json.loads((folder / "files" / "state.json").read_text())
+
+
+def seed_rejections(seeds: StageOutput) -> list[Rejection]:
+    """The seed file's lines that could not be used, as round-0 rejections."""
+    table = seeds.table.copy()
+    table["source"] = [s if s else f"<empty line {i + 1}>" for i, s in enumerate(table["source"])]
+    return _rejections("seeds", table, "source")
