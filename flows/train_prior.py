@@ -36,19 +36,20 @@ def encode_task(smiles: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
 
 
 @task(name="train", cache_policy=NO_CACHE, persist_result=False)
-def train_task(  # noqa: ANN201
-    train,
-    valid,
-    spec_args,
+def train_task(
+    train: list[str],
+    valid: list[str],
+    spec_args: dict[str, int],
     out: str,
-    epochs,
-    batch_size,
-    lr,
-    lr_decay,
-    seed,
-    precision,
-    card,  # noqa: ANN001
-):
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    lr_decay: float,
+    seed: int,
+    precision: str,
+    init: str | None,
+    card: dict[str, Any],
+) -> dict[str, Any]:
     logger = get_run_logger()
 
     def on_epoch(epoch: int, train_nll: float, valid_nll: float, seconds: float) -> None:
@@ -72,6 +73,7 @@ def train_task(  # noqa: ANN201
         lr_decay=lr_decay,
         seed=seed,
         precision=precision,
+        init=Path(init) if init else None,
         card=card,
         on_epoch=on_epoch,
     )
@@ -83,17 +85,22 @@ def train_prior_flow(
     n_molecules: int = 200_000,
     smiles_file: str | None = None,
     valid_fraction: float = 0.02,
-    embedding: int = 128,
-    hidden: int = 256,
-    layers: int = 2,
+    embedding: int | None = None,
+    hidden: int | None = None,
+    layers: int | None = None,
     epochs: int = 5,
     batch_size: int = 256,
     lr: float = 1e-3,
     lr_decay: float = 1.0,
     seed: int = 0,
     precision: str = "auto",
+    init: str | None = None,
 ) -> dict[str, Any]:
-    """Train the prior; returns the card of its best epoch."""
+    """Train the prior; returns the card of its best epoch.
+
+    ``embedding``, ``hidden`` and ``layers`` default to 128, 256 and 2, or to those of the
+    ``init`` prior that training continues from.
+    """
     logger = get_run_logger()
     smiles = read_task(smiles_file, n_molecules, seed)
     selfies, rejected = encode_task(smiles)
@@ -103,9 +110,14 @@ def train_prior_flow(
     valid, train = selfies[:n_valid], selfies[n_valid:]
     source = smiles_file or f"MOSES train.csv.gz, {len(smiles)} drawn with default_rng({seed})"
     card = {"data": source, "rejected": len(rejected), "valid_fraction": valid_fraction}
-    spec_args = {"embedding": embedding, "hidden": hidden, "layers": layers}
+    given = {"embedding": embedding, "hidden": hidden, "layers": layers}
+    fresh = {"embedding": 128, "hidden": 256, "layers": 2}
+    if init:
+        spec_args = {k: v for k, v in given.items() if v is not None}
+    else:
+        spec_args = {k: fresh[k] if v is None else v for k, v in given.items()}
     result = train_task(
-        train, valid, spec_args, out, epochs, batch_size, lr, lr_decay, seed, precision, card
+        train, valid, spec_args, out, epochs, batch_size, lr, lr_decay, seed, precision, init, card
     )
     write_prior_card(Path(out))
     return result

@@ -129,8 +129,11 @@ def train_prior(
     out: Annotated[Path, typer.Option(help="folder for prior.safetensors, README.md, work/")],
     n_molecules: Annotated[int, typer.Option(help="MOSES training molecules (0 = all)")] = 200_000,
     smiles_file: Annotated[Path | None, typer.Option(help="train on this file instead")] = None,
-    hidden: Annotated[int, typer.Option(min=16)] = 256,
-    layers: Annotated[int, typer.Option(min=1)] = 2,
+    hidden: Annotated[int | None, typer.Option(min=16, help="GRU width [default: 256]")] = None,
+    layers: Annotated[int | None, typer.Option(min=1, help="GRU layers [default: 2]")] = None,
+    init: Annotated[
+        Path | None, typer.Option(help="continue training this prior (keeps its spec)")
+    ] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 5,
     batch_size: Annotated[int, typer.Option(min=1)] = 256,
     learning_rate: Annotated[float, typer.Option(min=1e-7)] = 1e-3,
@@ -148,6 +151,7 @@ def train_prior(
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     from flows.train_prior import train_prior_flow
+    from molgen.artifacts.model_files import ModelFileError
 
     try:
         card = train_prior_flow(
@@ -162,8 +166,9 @@ def train_prior(
             lr_decay=lr_decay,
             seed=seed,
             precision=precision,
+            init=str(init) if init else None,
         )
-    except ValueError as err:
+    except (ValueError, ModelFileError) as err:
         raise _fail(str(err)) from err
     console.print(f"best epoch {card['epoch']}: validation NLL {card['valid_nll']:.3f}")
 

@@ -28,19 +28,40 @@ def write_prior_card(folder: Path, metrics: dict | None = None) -> None:
         f"batch {card.get('batch_size')}, {card.get('precision', 'fp32')}, seed "
         f"{card.get('seed')}; best epoch {card.get('epoch')} (validation NLL "
         f"{card.get('valid_nll', float('nan')):.3f} nats per molecule)",
-        f"- Hardware: {card.get('hardware')}, torch {card.get('torch')}; time per epoch: "
-        + ", ".join(f"{h['seconds']:.0f} s" for h in card.get("history", [])),
+        f"- Hardware: {card.get('hardware')}, torch {card.get('torch')}",
+    ]
+    runs = _runs(card)
+    if len(runs) > 1:
+        lines.append(
+            f"- Continued training: {len(runs)} runs, each starting from the best epoch of the "
+            f"one before ({card.get('left_out', 0)} molecules left out of the last run for "
+            "tokens or lengths the prior lacks)"
+        )
+    lines += [
         "",
         "## Epochs",
         "",
-        "| epoch | train NLL | validation NLL |",
-        "| --- | --- | --- |",
+        "| run | epoch | train NLL | validation NLL | seconds |",
+        "| --- | --- | --- | --- | --- |",
     ]
     lines += [
-        f"| {h['epoch']} | {h['train_nll']:.3f} | {h['valid_nll']:.3f} |"
-        for h in card.get("history", [])
+        f"| {k} | {h['epoch']} | {h['train_nll']:.3f} | {h['valid_nll']:.3f} | "
+        f"{h.get('seconds', float('nan')):.0f} |"
+        for k, run in enumerate(runs, 1)
+        for h in run
     ]
     if metrics:
         lines += ["", "## Sampling metrics", "", "```json", json.dumps(metrics, indent=1), "```"]
     lines.append("")
     (Path(folder) / "README.md").write_text("\n".join(lines))
+
+
+def _runs(card: dict) -> list[list[dict]]:
+    """Epoch histories of the training runs behind a prior, oldest first (a run continued with
+    ``init`` records the card of the prior it started from)."""
+    runs = [card.get("history", [])]
+    earlier = card.get("initialized_from")
+    while earlier:
+        runs.insert(0, earlier.get("history", []))
+        earlier = earlier.get("initialized_from")
+    return runs

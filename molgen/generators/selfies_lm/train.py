@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from molgen.artifacts.model_files import load_tensors, read_metadata, save_tensors
+from molgen.artifacts.model_files import load_tensors, read_metadata, save_tensors, sha256
 from molgen.chem.selfies_io import smiles_to_selfies
-from molgen.generators.selfies_lm.model import PriorSpec, SelfiesGRU, pad, save_prior
-from molgen.generators.selfies_lm.vocab import Vocabulary
+from molgen.generators.selfies_lm.model import PriorSpec, SelfiesGRU, load_prior, pad, save_prior
+from molgen.generators.selfies_lm.vocab import UnknownTokenError, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,7 @@ def train_prior(
     seed: int = 0,
     device: str = "auto",
     precision: str = "auto",
+    init: Path | None = None,
     card: dict[str, Any] | None = None,
     on_epoch: Callable[[int, float, float, float], None] | None = None,
 ) -> dict[str, Any]:
@@ -140,17 +141,48 @@ def train_prior(
         lr, lr_decay: epoch ``e`` trains at ``lr * lr_decay ** (e - 1)``.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         precision: ``auto``, ``bf16`` or ``fp32`` (see :func:`resolve_precision`).
+        init: a prior file to start from (continued training, e.g. over several sessions); its
+            spec and vocabulary are kept, ``spec_args`` must agree with them, and molecules
+            with tokens it lacks or longer than its ``max_length`` are left out (counted in the
+            card). The optimizer starts afresh.
         on_epoch: called as ``on_epoch(epoch, train_nll, valid_nll, seconds)``.
     """
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    vocab = Vocabulary.build_from_selfies([*train_selfies, *valid_selfies])
-    train_rows = [vocab.encode(s) for s in train_selfies]
-    valid_rows = [vocab.encode(s) for s in valid_selfies]
-    longest = max(len(r) for r in train_rows + valid_rows)
-    spec = PriorSpec(vocab_size=len(vocab), **{"max_length": longest + 8, **spec_args})
+    init_state, init_card, left_out = None, None, 0
+    if init is None:
+        vocab = Vocabulary.build_from_selfies([*train_selfies, *valid_selfies])
+        train_rows = [vocab.encode(s) for s in train_selfies]
+        valid_rows = [vocab.encode(s) for s in valid_selfies]
+        longest = max(len(r) for r in train_rows + valid_rows)
+        spec = PriorSpec(vocab_size=len(vocab), **{"max_length": longest + 8, **spec_args})
+    else:
+        base, vocab, base_card = load_prior(Path(init))
+        spec = base.spec
+        clash = {k: v for k, v in spec_args.items() if getattr(spec, k) != v}
+        if clash:
+            raise ValueError(
+                f"{init}: {clash} differ from the prior's spec "
+                f"{ {k: getattr(spec, k) for k in clash} }"
+            )
+        train_rows, dropped_train = _encode_known(vocab, train_selfies, spec.max_length)
+        valid_rows, dropped_valid = _encode_known(vocab, valid_selfies, spec.max_length)
+        left_out = dropped_train + dropped_valid
+        if not train_rows or not valid_rows:
+            raise ValueError(f"{init}: no training or validation molecule fits its vocabulary")
+        init_state = base.state_dict()
+        init_card = {
+            "sha256": sha256(Path(init)),
+            "data": base_card.get("data"),
+            "epoch": base_card.get("epoch"),
+            "valid_nll": base_card.get("valid_nll"),
+            "history": base_card.get("history", []),
+            "initialized_from": base_card.get("initialized_from"),
+        }
     torch.manual_seed(seed)
     model = SelfiesGRU(spec).to(device)
+    if init_state is not None:
+        model.load_state_dict(init_state)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history: list[dict[str, float]] = []
     start_epoch = 1
@@ -211,6 +243,8 @@ def train_prior(
                 "history": history,
                 "n_train": len(train_rows),
                 "n_valid": len(valid_rows),
+                "left_out": left_out,
+                "initialized_from": init_card,
                 "seed": seed,
                 "batch_size": batch_size,
                 "lr": lr,
@@ -234,10 +268,27 @@ def train_prior(
                 "history": json.dumps(history),
             },
         )
-    from molgen.generators.selfies_lm.model import load_prior
-
     _, _, final_card = load_prior(out)
     return final_card
+
+
+def _encode_known(
+    vocab: Vocabulary, selfies: Sequence[str], max_length: int
+) -> tuple[list[list[int]], int]:
+    """Rows of the SELFIES the vocabulary can encode within ``max_length`` tokens, and how many
+    could not be."""
+    rows, dropped = [], 0
+    for s in selfies:
+        try:
+            row = vocab.encode(s)
+        except UnknownTokenError:
+            dropped += 1
+            continue
+        if len(row) > max_length + 1:
+            dropped += 1
+            continue
+        rows.append(row)
+    return rows, dropped
 
 
 def _hardware(device: str) -> str:
@@ -264,9 +315,6 @@ def finetune_prior(
     Raises:
         ValueError: no molecule could be used.
     """
-    from molgen.generators.selfies_lm.model import load_prior
-    from molgen.generators.selfies_lm.vocab import UnknownTokenError
-
     model, vocab, base_card = load_prior(prior)
     rows, rejected = [], []
     for i, smi in enumerate(smiles):

@@ -102,3 +102,39 @@ def test_precision_and_learning_rate_decay_are_applied_and_recorded(tmp_path):
         abs(cards["bf16"]["valid_nll"] - cards["fp32"]["valid_nll"])
         < 0.1 * cards["fp32"]["valid_nll"]
     )
+
+
+def test_training_continues_from_a_prior_file_and_its_card_keeps_both_runs(tmp_path):
+    import pytest
+
+    from molgen.generators.selfies_lm.card import write_prior_card
+
+    train, valid = _data()
+    first = train_prior(train, valid, SPEC, tmp_path / "a", tmp_path / "a.st", epochs=2, seed=1)
+    (tmp_path / "next").mkdir()
+    more = train_prior(
+        train,
+        valid,
+        {"hidden": 32},
+        tmp_path / "b",
+        tmp_path / "next" / "prior.safetensors",
+        epochs=1,
+        seed=2,
+        init=tmp_path / "a.st",
+    )
+    # starts where the first run ended, not from scratch
+    assert more["history"][0]["valid_nll"] < first["history"][0]["valid_nll"]
+    assert more["initialized_from"]["history"] == first["history"]
+    write_prior_card(tmp_path / "next")
+    text = (tmp_path / "next" / "README.md").read_text()
+    assert "Continued training: 2 runs" in text and text.count("| 2 | 1 |") == 1
+    with pytest.raises(ValueError, match="differ from the prior's spec"):
+        train_prior(
+            train,
+            valid,
+            {"hidden": 64},
+            tmp_path / "c",
+            tmp_path / "c.st",
+            epochs=1,
+            init=tmp_path / "a.st",
+        )
