@@ -138,3 +138,19 @@ def test_training_continues_from_a_prior_file_and_its_card_keeps_both_runs(tmp_p
             epochs=1,
             init=tmp_path / "a.st",
         )
+
+
+def test_length_buckets_use_every_row_once_with_little_padding():
+    import numpy as np
+
+    from molgen.generators.selfies_lm.train import length_buckets
+
+    lengths = np.random.default_rng(0).integers(20, 60, size=5000)
+    batches = length_buckets(lengths, 64, seed=3, epoch=1, pool=10)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(5000))
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    assert padded < 1.1 * lengths.sum()  # random batches of these: about 1.4x
+    assert [b.tolist() for b in length_buckets(lengths, 64, seed=3, epoch=1, pool=10)] == [
+        b.tolist() for b in batches
+    ]
+    assert length_buckets(lengths, 64, seed=3, epoch=2, pool=10)[0].tolist() != batches[0].tolist()
