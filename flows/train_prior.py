@@ -19,7 +19,13 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from molgen.generators.selfies_lm.card import write_prior_card  # noqa: E402
-from molgen.generators.selfies_lm.train import encode_all, moses_subset, train_prior  # noqa: E402
+from molgen.generators.selfies_lm.train import (  # noqa: E402
+    encode_all,
+    load_init,
+    moses_subset,
+    resolve_precision,
+    train_prior,
+)
 
 
 @task(name="read-molecules", cache_policy=NO_CACHE, persist_result=False)
@@ -102,6 +108,16 @@ def train_prior_flow(
     ``init`` prior that training continues from.
     """
     logger = get_run_logger()
+    given = {"embedding": embedding, "hidden": hidden, "layers": layers}
+    fresh = {"embedding": 128, "hidden": 256, "layers": 2}
+    if init:
+        spec_args = {k: v for k, v in given.items() if v is not None}
+    else:
+        spec_args = {k: fresh[k] if v is None else v for k, v in given.items()}
+    # wrong options fail before minutes of reading and encoding molecules
+    resolve_precision(precision, "cpu")
+    if init:
+        load_init(Path(init), spec_args)
     smiles = read_task(smiles_file, n_molecules, seed)
     selfies, rejected = encode_task(smiles)
     for i, reason in rejected:
@@ -110,12 +126,6 @@ def train_prior_flow(
     valid, train = selfies[:n_valid], selfies[n_valid:]
     source = smiles_file or f"MOSES train.csv.gz, {len(smiles)} drawn with default_rng({seed})"
     card = {"data": source, "rejected": len(rejected), "valid_fraction": valid_fraction}
-    given = {"embedding": embedding, "hidden": hidden, "layers": layers}
-    fresh = {"embedding": 128, "hidden": 256, "layers": 2}
-    if init:
-        spec_args = {k: v for k, v in given.items() if v is not None}
-    else:
-        spec_args = {k: fresh[k] if v is None else v for k, v in given.items()}
     result = train_task(
         train, valid, spec_args, out, epochs, batch_size, lr, lr_decay, seed, precision, init, card
     )

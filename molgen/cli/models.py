@@ -151,7 +151,6 @@ def train_prior(
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     from flows.train_prior import train_prior_flow
-    from molgen.artifacts.model_files import ModelFileError
 
     try:
         card = train_prior_flow(
@@ -168,7 +167,7 @@ def train_prior(
             precision=precision,
             init=str(init) if init else None,
         )
-    except (ValueError, ModelFileError) as err:
+    except ValueError as err:  # ModelFileError included
         raise _fail(str(err)) from err
     console.print(f"best epoch {card['epoch']}: validation NLL {card['valid_nll']:.3f}")
 

@@ -51,50 +51,18 @@ SCAFFOLD_HOP_SCAFFOLD = "[#7]-c1n[c;h1]nc2[c;h1]c(-[#8])[c;h0][c;h1]c12"
 
 _Fingerprint = DataStructs.UIntSparseIntVect | DataStructs.SparseBitVect
 
-_ECFP4 = rdFingerprintGenerator.GetMorganGenerator(radius=2)
-_ECFP6 = rdFingerprintGenerator.GetMorganGenerator(radius=3)
-_FCFP4 = rdFingerprintGenerator.GetMorganGenerator(
-    radius=2, atomInvariantsGenerator=rdFingerprintGenerator.GetMorganFeatureAtomInvGen()
-)
+_FCFP_INVARIANTS = rdFingerprintGenerator.GetMorganFeatureAtomInvGen()
 
-
-# --- fingerprints -------------------------------------------------------------------------------
-
-
-def _ecfp4(mol: Chem.Mol) -> DataStructs.UIntSparseIntVect:
-    """ECFP4: unfolded Morgan radius-2 count fingerprint.
-
-    Returns:
-        Sparse count vector.
-    """
-    return _ECFP4.GetSparseCountFingerprint(mol)
-
-
-def _ecfp6(mol: Chem.Mol) -> DataStructs.UIntSparseIntVect:
-    """ECFP6: unfolded Morgan radius-3 count fingerprint.
-
-    Returns:
-        Sparse count vector.
-    """
-    return _ECFP6.GetSparseCountFingerprint(mol)
-
-
-def _fcfp4(mol: Chem.Mol) -> DataStructs.UIntSparseIntVect:
-    """FCFP4: unfolded Morgan radius-2 count fingerprint on feature invariants.
-
-    Returns:
-        Sparse count vector.
-    """
-    return _FCFP4.GetSparseCountFingerprint(mol)
-
-
-def _phco(mol: Chem.Mol) -> DataStructs.SparseBitVect:
-    """PHCO: 2D pharmacophore fingerprint with the Gobbi-Poppinger feature factory.
-
-    Returns:
-        Sparse bit vector.
-    """
-    return Generate.Gen2DFingerprint(mol, Gobbi_Pharm2D.factory)
+#: Fingerprint functions by GuacaMol name: unfolded Morgan count fingerprints (ECFP4, ECFP6,
+#: FCFP4 on feature invariants) and the Gobbi-Poppinger 2D pharmacophore fingerprint.
+_FINGERPRINTS: dict[str, Callable[[Chem.Mol], _Fingerprint]] = {
+    "ECFP4": rdFingerprintGenerator.GetMorganGenerator(radius=2).GetSparseCountFingerprint,
+    "ECFP6": rdFingerprintGenerator.GetMorganGenerator(radius=3).GetSparseCountFingerprint,
+    "FCFP4": rdFingerprintGenerator.GetMorganGenerator(
+        radius=2, atomInvariantsGenerator=_FCFP_INVARIANTS
+    ).GetSparseCountFingerprint,
+    "PHCO": lambda mol: Generate.Gen2DFingerprint(mol, Gobbi_Pharm2D.factory),
+}
 
 
 @cache
@@ -110,14 +78,6 @@ def _reference_fp(smiles: str, kind: str) -> _Fingerprint:
     """
     mol = Chem.MolFromSmiles(smiles)
     return _FINGERPRINTS[kind](mol)
-
-
-_FINGERPRINTS: dict[str, Callable[[Chem.Mol], _Fingerprint]] = {
-    "ECFP4": _ecfp4,
-    "ECFP6": _ecfp6,
-    "FCFP4": _fcfp4,
-    "PHCO": _phco,
-}
 
 
 def _tanimoto(mol: Chem.Mol, target: str, kind: str) -> float:

@@ -110,9 +110,27 @@ def resolve_precision(precision: str, device: str) -> bool:
         return precision == "bf16"
     if device.startswith("cuda"):
         return True
-    return bool(
-        torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    )
+    # torch has no public query for native CPU bfloat16; a torch without this one trains in fp32
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    return bool(torch.backends.mkldnn.is_available() and check is not None and check())
+
+
+def load_init(
+    init: Path, spec_args: dict[str, Any]
+) -> tuple[SelfiesGRU, Vocabulary, dict[str, Any]]:
+    """The prior that training continues from (:func:`load_prior`), checked against the
+    :class:`PriorSpec` fields asked for.
+
+    Raises:
+        ModelFileError: ``init`` is not a molgen SELFIES prior.
+        ValueError: ``spec_args`` differ from the prior's spec.
+    """
+    base, vocab, card = load_prior(init)
+    clash = {k: v for k, v in spec_args.items() if getattr(base.spec, k) != v}
+    if clash:
+        theirs = {k: getattr(base.spec, k) for k in clash}
+        raise ValueError(f"{init}: {clash} differ from the prior's spec {theirs}")
+    return base, vocab, card
 
 
 def _mean_nll(
@@ -175,14 +193,8 @@ def train_prior(
         longest = max(len(r) for r in train_rows + valid_rows)
         spec = PriorSpec(vocab_size=len(vocab), **{"max_length": longest + 8, **spec_args})
     else:
-        base, vocab, base_card = load_prior(Path(init))
+        base, vocab, base_card = load_init(Path(init), spec_args)
         spec = base.spec
-        clash = {k: v for k, v in spec_args.items() if getattr(spec, k) != v}
-        if clash:
-            raise ValueError(
-                f"{init}: {clash} differ from the prior's spec "
-                f"{ {k: getattr(spec, k) for k in clash} }"
-            )
         train_rows, dropped_train = _encode_known(vocab, train_selfies, spec.max_length)
         valid_rows, dropped_valid = _encode_known(vocab, valid_selfies, spec.max_length)
         left_out = dropped_train + dropped_valid
@@ -221,13 +233,14 @@ def train_prior(
         log.info("resuming %s after epoch %d", ckpt, len(history))
     amp = resolve_precision(precision, device)
     kind = "cuda" if device.startswith("cuda") else "cpu"
+    lengths = [len(r) for r in train_rows]
     model.train()
     for epoch in range(start_epoch, epochs + 1):
         t0 = time.perf_counter()
         total, count = 0.0, 0
         for group in opt.param_groups:
             group["lr"] = lr * lr_decay ** (epoch - 1)
-        batches = length_buckets([len(r) for r in train_rows], batch_size, seed, epoch)
+        batches = length_buckets(lengths, batch_size, seed, epoch)
         for step, idx in enumerate(batches, 1):
             if step % 500 == 0:
                 log.info(
