@@ -13,9 +13,11 @@ import gzip
 import json
 import logging
 import math
+import os
 import platform
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -47,10 +49,36 @@ def moses_subset(n: int, seed: int, path: Path = MOSES_TRAIN) -> list[str]:
     return [rows[i] for i in picked]
 
 
-def encode_all(smiles: Sequence[str]) -> tuple[list[str], list[tuple[int, str]]]:
-    """SELFIES of each SMILES; ones that cannot be encoded are returned as rejections."""
+def encode_all(
+    smiles: Sequence[str], workers: int | None = None, chunk_size: int = 20_000
+) -> tuple[list[str], list[tuple[int, str]]]:
+    """SELFIES of each SMILES, in input order; ones that cannot be encoded are returned as
+    ``(index, reason)`` rejections.
+
+    Chunks of ``chunk_size`` are encoded in ``workers`` processes (default: one per CPU, as
+    many as there are chunks; 0 or 1 encodes in this process). RDKit parsing dominates: the
+    1.58 M MOSES molecules take about 8 minutes on one core.
+    """
+    starts = range(0, len(smiles), chunk_size)
+    parts = [list(smiles[s : s + chunk_size]) for s in starts]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, len(parts))
+    if workers <= 1:
+        results = list(map(_encode_chunk, starts, parts))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_encode_chunk, starts, parts))
+    out: list[str] = []
+    rejected: list[tuple[int, str]] = []
+    for encoded, failed in results:
+        out += encoded
+        rejected += failed
+    return out, rejected
+
+
+def _encode_chunk(start: int, smiles: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
     out, rejected = [], []
-    for i, smi in enumerate(smiles):
+    for i, smi in enumerate(smiles, start):
         try:
             out.append(smiles_to_selfies(smi))
         except ValueError as err:

@@ -19,6 +19,18 @@ def _data():
     return selfies[20:], selfies[:20]
 
 
+def test_encoding_in_processes_keeps_order_and_rejection_indices():
+    smiles = moses_subset(60, seed=3)
+    smiles[7] = "C1CC"  # unclosed ring
+    smiles[45] = "not a molecule"
+    serial = encode_all(smiles, workers=0)
+    parallel = encode_all(smiles, workers=2, chunk_size=16)
+    assert parallel == serial
+    assert [i for i, _ in serial[1]] == [7, 45]
+    assert "'C1CC'" in serial[1][0][1]
+    assert len(serial[0]) == 58
+
+
 def test_a_resumed_run_ends_with_the_uninterrupted_weights(tmp_path):
     train, valid = _data()
     straight = train_prior(train, valid, SPEC, tmp_path / "a", tmp_path / "a.st", epochs=3, seed=1)
