@@ -124,7 +124,12 @@ def train_prior_flow(
         logger.warning("molecule %d rejected: %s", i, reason)
     n_valid = max(1, int(len(selfies) * valid_fraction))
     valid, train = selfies[:n_valid], selfies[n_valid:]
-    source = smiles_file or f"MOSES train.csv.gz, {len(smiles)} drawn with default_rng({seed})"
+    if smiles_file:
+        source = smiles_file
+    elif n_molecules <= 0 or len(smiles) <= n_molecules:
+        source = f"MOSES train.csv.gz, all {len(smiles)} molecules in file order"
+    else:
+        source = f"MOSES train.csv.gz, {len(smiles)} drawn with default_rng({seed})"
     card = {"data": source, "rejected": len(rejected), "valid_fraction": valid_fraction}
     result = train_task(
         train, valid, spec_args, out, epochs, batch_size, lr, lr_decay, seed, precision, init, card
