@@ -74,9 +74,10 @@ def run(generator_name: str, task: str, budget: int, seed: int, prior: Path | No
 
     oracle = Oracle(TASKS[task], budget)
     if generator_name == "graph_ga":
+        from molgen.chem.smiles_file import read_smiles
         from molgen.generators import GraphGA
 
-        seeds = [line.split()[0] for line in DEFAULT_SEEDS.read_text().splitlines() if line]
+        seeds = read_smiles(DEFAULT_SEEDS)
         gen = GraphGA(seeds=seeds, population_size=100)
         gen.update(seeds, oracle(seeds))
         batch = 100

@@ -18,6 +18,7 @@ configure_prefect_defaults()
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
+from molgen.chem.smiles_file import read_smiles  # noqa: E402
 from molgen.generators.selfies_lm.card import write_prior_card  # noqa: E402
 from molgen.generators.selfies_lm.train import (  # noqa: E402
     encode_all,
@@ -31,8 +32,7 @@ from molgen.generators.selfies_lm.train import (  # noqa: E402
 @task(name="read-molecules", cache_policy=NO_CACHE, persist_result=False)
 def read_task(smiles_file: str | None, n: int, seed: int) -> list[str]:
     if smiles_file:
-        lines = Path(smiles_file).read_text().split("\n")
-        return [line.split()[0] for line in lines if line.strip()]
+        return read_smiles(smiles_file)
     return moses_subset(n, seed)
 
 

@@ -53,36 +53,57 @@ class TargetConfig(_Model):
         return self
 
 
-class GraphGAConfig(_Model):
-    """Graph genetic algorithm (Jensen 2019) seeded from a SMILES file."""
+class ComponentEntry(_Model):
+    """A component with parameters: ``{kind = "solubility"}`` or
+    ``{kind = "mypackage.models:MyModel", params = {path = "model.pt"}}``.
 
-    kind: Literal["graph_ga"] = "graph_ga"
+    ``kind`` is a registered name, an entry point of the kind's group (``molgen.predictors``,
+    ``molgen.filters``) or ``package.module:Class``. ``params`` are checked against the class's
+    own ``Params`` model (if it declares one) before the campaign starts. Parameters named
+    ``path`` or ending in ``_path`` or ``_dir`` are paths, resolved against the campaign file's
+    folder.
+    """
+
+    kind: str = Field(description="registered name, entry point, or module:Class")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def as_entry(entry: str | ComponentEntry) -> ComponentEntry:
+    """A bare name as ``{kind = name}``; an entry as it is."""
+    return ComponentEntry(kind=entry) if isinstance(entry, str) else entry
+
+
+class GeneratorConfig(_Model):
+    """The generator: ``kind`` names it (registered name such as ``graph_ga`` or
+    ``selfies_rl``, a ``molgen.generators`` entry point, or ``module:Class``); every other key of
+    the ``[generator]`` table is one of its parameters, checked against the class's ``Params``
+    before the campaign starts. The parameters and their defaults live with the generator class.
+    """
+
+    kind: str = Field(description="registered name, entry point, or module:Class")
     seeds: Path | None = Field(
         default=None,
-        description="SMILES file (one per line, first column); default: bundled MOSES sample",
+        description="SMILES file (one per line, first column) for generators that take seed "
+        "molecules; default: bundled MOSES sample",
     )
-    population_size: int = Field(default=100, ge=2)
-    mutation_rate: float = Field(default=0.1, ge=0.0, le=1.0)
-    max_heavy_atoms: int = Field(default=50, ge=5)
-
-
-class SelfiesRLConfig(_Model):
-    """SELFIES language model, started from a prior, trained by REINVENT-style RL each round."""
-
-    kind: Literal["selfies_rl"] = "selfies_rl"
-    prior: Path | None = Field(
-        default=None, description="prior file; default: models/selfies-prior/prior.safetensors"
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="the table's other keys: the generator's parameters"
     )
-    sigma: float = Field(default=120.0, gt=0, description="score weight in the RL loss")
-    learning_rate: float = Field(default=1e-4, gt=0, le=1)
-    temperature: float = Field(default=1.0, gt=0, le=10)
-    bucket_size: int = Field(default=25, ge=1, description="diversity filter: per scaffold")
-    replay_size: int = Field(default=100, ge=0)
-    replay_samples: int = Field(default=10, ge=0)
-    minibatch: int = Field(default=64, ge=1, description="sequences per RL step")
 
-
-GeneratorConfig = Annotated[GraphGAConfig | SelfiesRLConfig, Field(discriminator="kind")]
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_params(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        rest = {k: v for k, v in data.items() if k not in {"kind", "seeds", "params"}}
+        if not rest:
+            return data
+        if "params" in data:
+            raise ValueError(
+                "give the generator's parameters as keys of [generator] or as "
+                "generator.params, not both"
+            )
+        return {**{k: data[k] for k in ("kind", "seeds") if k in data}, "params": rest}
 
 
 class BudgetConfig(_Model):
@@ -183,30 +204,72 @@ class ObjectiveConfig(_Model):
         return self
 
 
+DEFAULT_FILTERS = ("structural_alerts", "lipinski", "veber")
+"""The filters a campaign runs when its file names none (each with its own default params)."""
+
+
 class FiltersConfig(_Model):
-    alerts: list[
-        Literal["PAINS", "PAINS_A", "PAINS_B", "PAINS_C", "BRENK", "NIH", "ZINC", "CHEMBL"]
-    ] = Field(default_factory=lambda: ["PAINS", "BRENK", "NIH"])
-    rules: list[Literal["lipinski", "veber"]] = Field(default_factory=lambda: ["lipinski", "veber"])
-    lipinski_max_violations: int = Field(default=1, ge=0, le=4)
+    """Filters and hard bounds. ``use`` lists the filters, like ``predictors``::
+
+        [filters]
+        use = ["veber", { kind = "structural_alerts", params = { catalogs = ["PAINS"] } }]
+
+    The older keys ``alerts``, ``rules`` and ``lipinski_max_violations`` still work (they stand
+    for ``structural_alerts``, ``lipinski`` and ``veber`` with those parameters) but cannot be
+    mixed with ``use``.
+    """
+
+    use: list[str | ComponentEntry] | None = Field(
+        default=None,
+        description="filters, in order: registered name, entry point or module:Class, bare or "
+        "as {kind, params}; default: structural_alerts, lipinski, veber",
+    )
+    alerts: list[str] | None = Field(
+        default=None, description="older form: structural_alerts catalogs ([] for none)"
+    )
+    rules: list[Literal["lipinski", "veber"]] | None = Field(
+        default=None, description="older form: which of lipinski and veber to apply"
+    )
+    lipinski_max_violations: int | None = Field(
+        default=None, description="older form: lipinski's max_violations"
+    )
     bounds: dict[str, Bounds] = Field(
         default_factory=dict,
         description="hard limits on predictor outputs that are not objectives, e.g. "
         "hERG = {max = 0.5}",
     )
 
+    @model_validator(mode="after")
+    def _one_form(self) -> FiltersConfig:
+        older = [k for k in _OLDER_FILTER_KEYS if getattr(self, k) is not None]
+        if self.use is not None and older:
+            raise ValueError(f"give use or the older {', '.join(older)}, not both")
+        return self
 
-class PredictorEntry(_Model):
-    """A predictor with parameters: ``{kind = "solubility"}`` or
-    ``{kind = "mypackage.models:MyModel", params = {path = "model.pt"}}``.
+    def entries(self) -> list[tuple[str, ComponentEntry]]:
+        """Each filter, in the order they run, with the field path that names it in errors."""
+        if self.use is not None:
+            return [(f"filters.use[{i}]", as_entry(e)) for i, e in enumerate(self.use)]
+        if all(getattr(self, k) is None for k in _OLDER_FILTER_KEYS):
+            return [("filters.use", ComponentEntry(kind=k)) for k in DEFAULT_FILTERS]
+        found: list[tuple[str, ComponentEntry]] = []
+        if self.alerts is None:
+            found.append(("filters", ComponentEntry(kind="structural_alerts")))
+        elif self.alerts:
+            alerts = ComponentEntry(kind="structural_alerts", params={"catalogs": self.alerts})
+            found.append(("filters.alerts", alerts))
+        rules = self.rules if self.rules is not None else ["lipinski", "veber"]
+        for i, rule in enumerate(rules):
+            where = f"filters.rules[{i}]" if self.rules is not None else "filters"
+            params: dict[str, Any] = {}
+            if rule == "lipinski" and self.lipinski_max_violations is not None:
+                where = "filters.lipinski_max_violations"
+                params = {"max_violations": self.lipinski_max_violations}
+            found.append((where, ComponentEntry(kind=rule, params=params)))
+        return found
 
-    ``params`` are checked against the predictor's own ``Params`` model (if it declares one)
-    before the campaign starts. Parameters named ``path`` or ending in ``_path`` or ``_dir`` are
-    paths, resolved against the campaign file's folder.
-    """
 
-    kind: str = Field(description="registered name, entry point, or module:Class")
-    params: dict[str, Any] = Field(default_factory=dict)
+_OLDER_FILTER_KEYS = ("alerts", "rules", "lipinski_max_violations")
 
 
 class ScoringConfig(_Model):
@@ -227,7 +290,7 @@ class Campaign(_Model):
     target: TargetConfig
     generator: GeneratorConfig
     budget: BudgetConfig
-    predictors: list[str | PredictorEntry] = Field(
+    predictors: list[str | ComponentEntry] = Field(
         default_factory=lambda: list(PREDICTOR_NAMES_DEFAULT)
     )
     objectives: list[ObjectiveConfig] = Field(min_length=1)
@@ -248,9 +311,22 @@ class Campaign(_Model):
         return hashlib.sha256(text.encode()).hexdigest()
 
     def config_hash(self) -> str:
-        """SHA-256 of everything that affects results (all but output location and store)."""
-        keep = [k for k in type(self).model_fields if k not in {"output", "store"}]
-        return self.section_hash(*keep)
+        """SHA-256 of everything that affects results: all but the output folder, the store,
+        the runtime settings (batch size) and where docking runs (:data:`DOCKING_PLACEMENT`).
+        Files named in the campaign (seeds, prior, model files, receptor PDB) count by their
+        content, not their path."""
+        from molgen.artifacts.content import by_content
+
+        data = self.model_dump(mode="json")
+        for key in ("output", "store", "runtime"):
+            data.pop(key)
+        data["docking"] = {k: v for k, v in data["docking"].items() if k not in DOCKING_PLACEMENT}
+        text = json.dumps(by_content(data), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+DOCKING_PLACEMENT = frozenset({"workers", "dask_address", "dask_local_workers"})
+"""Docking settings that decide where ligands are docked, not their results."""
 
 
 def _format_error(path: Path, err: ValidationError) -> str:
@@ -273,30 +349,48 @@ def _show(e: dict[str, Any]) -> bool:
 
 
 def _resolve(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Resolve relative paths against the campaign file's folder."""
+    """Resolve relative paths against the campaign file's folder: ``output``, ``target.pdb``,
+    ``generator.seeds`` and ``generator.prior``, and every component parameter that
+    :func:`_is_path_param` names."""
     out = dict(data)
     if isinstance(out.get("output"), str):
         out["output"] = str((base / out["output"]).resolve())
-    for section, key in (("generator", "seeds"), ("generator", "prior"), ("target", "pdb")):
-        block = out.get(section)
-        if isinstance(block, dict) and isinstance(block.get(key), str):
-            out[section] = {**block, key: str((base / block[key]).resolve())}
+    target = out.get("target")
+    if isinstance(target, dict) and isinstance(target.get("pdb"), str):
+        out["target"] = {**target, "pdb": str((base / target["pdb"]).resolve())}
+    generator = out.get("generator")
+    if isinstance(generator, dict):
+        generator = _resolve_paths(generator, base, extra=("seeds", "prior"))
+        if isinstance(generator.get("params"), dict):
+            generator["params"] = _resolve_paths(generator["params"], base)
+        out["generator"] = generator
     if isinstance(out.get("predictors"), list):
         out["predictors"] = [_resolve_params(e, base) for e in out["predictors"]]
+    filters = out.get("filters")
+    if isinstance(filters, dict) and isinstance(filters.get("use"), list):
+        out["filters"] = {**filters, "use": [_resolve_params(e, base) for e in filters["use"]]}
     return out
 
 
+def _is_path_param(name: str) -> bool:
+    """Parameters named ``path`` or ending in ``_path`` / ``_dir`` are file paths."""
+    return name == "path" or name.endswith(("_path", "_dir"))
+
+
+def _resolve_paths(params: dict[str, Any], base: Path, extra: tuple[str, ...] = ()) -> dict:
+    return {
+        k: str((base / v).resolve())
+        if isinstance(v, str) and (k in extra or _is_path_param(k))
+        else v
+        for k, v in params.items()
+    }
+
+
 def _resolve_params(entry: Any, base: Path) -> Any:
-    """Predictor parameters named ``path`` or ending in ``_path`` / ``_dir`` are file paths."""
+    """A ``{kind, params}`` entry with its path parameters resolved; anything else as is."""
     if not isinstance(entry, dict) or not isinstance(entry.get("params"), dict):
         return entry
-    params = {
-        k: str((base / v).resolve())
-        if isinstance(v, str) and (k == "path" or k.endswith(("_path", "_dir")))
-        else v
-        for k, v in entry["params"].items()
-    }
-    return {**entry, "params": params}
+    return {**entry, "params": _resolve_paths(entry["params"], base)}
 
 
 def load_campaign(path: str | Path) -> Campaign:

@@ -10,22 +10,17 @@ naming the file and the reason (missing, not safetensors, wrong format or versio
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import torch
 
+from molgen.artifacts.content import sha256
+
+__all__ = ["ModelFileError", "sha256"]
+
 
 class ModelFileError(ValueError):
     """A model file that molgen cannot load, with the file and the reason."""
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_tensors(

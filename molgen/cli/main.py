@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import re
 import sys
 from enum import StrEnum
@@ -12,11 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
 from rich.table import Table
 
 from molgen.cli import models as _model_commands
+from molgen.cli.common import configure_logging, console, err_console, fail
 from molgen.config import Campaign, CampaignError, load_campaign
 from molgen.prefect_env import configure_prefect_defaults
 
@@ -25,8 +23,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 
 class Format(StrEnum):
@@ -35,16 +31,11 @@ class Format(StrEnum):
     json = "json"
 
 
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=2)
-
-
 def _load(path: Path) -> Campaign:
     try:
         return load_campaign(path)
     except CampaignError as err:
-        raise _fail(str(err)) from err
+        raise fail(str(err)) from err
 
 
 @app.command()
@@ -76,9 +67,9 @@ def init(
     try:
         found = get_target(target)
     except TargetError as err:
-        raise _fail(str(err)) from err
+        raise fail(str(err)) from err
     if path.exists() and not force:
-        raise _fail(f"{path} exists; pass --force to overwrite it")
+        raise fail(f"{path} exists; pass --force to overwrite it")
     campaign_name = name or re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-.") or "campaign"
     text = TEMPLATE.format(filename=path.name, name=campaign_name, target=found.name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,23 +85,16 @@ def run(
 ) -> None:
     """Run a campaign, or resume it: stages whose checkpoint matches are skipped."""
     campaign = _load(campaign_file)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False)],
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call
+    configure_logging(verbose)
     configure_prefect_defaults()
     from flows.campaign import campaign_flow
-    from molgen.pipeline.components import build_components, build_generator
-    from molgen.registry import RegistryError
+    from molgen.pipeline.components import build_components, component_params
 
-    try:
-        build_components(campaign)  # fail fast, before Prefect starts
-        if campaign.generator.kind != "graph_ga":
-            build_generator(campaign, [])  # e.g. a prior file that is not a prior
-    except (CampaignError, RegistryError) as err:
-        raise _fail(f"{campaign_file}: {err}") from err
+    try:  # fail fast, before Prefect starts
+        component_params(campaign)  # every component resolved, checked, its params validated
+        build_components(campaign)  # predictors start; every objective has a value
+    except CampaignError as err:
+        raise fail(f"{campaign_file}: {err}") from err
     reports = campaign_flow(str(campaign_file.resolve()))
     table = Table(
         "round", "stage", "status", "in", "out", "rejected", "seconds", title=campaign.name
@@ -143,7 +127,7 @@ def _rows(campaign: Campaign, n: int | None) -> list[dict]:
     try:
         return store.top(campaign.name, n)
     except StoreError as err:
-        raise _fail(f"{err}; run `molgen run` first") from err
+        raise fail(f"{err}; run `molgen run` first") from err
     finally:
         store.close()
 
@@ -224,10 +208,12 @@ def export(
         from molgen.store import CandidateStore
 
         target = resolve_target(campaign)
-        _, settings = build_docking(campaign)
+        engine, settings = build_docking(campaign)
         store = CandidateStore(campaign.store_url)
         cached = store.cached_dockings(
-            [r["inchikey"] for r in rows], target.receptor_hash(), settings.hash()
+            [r["inchikey"] for r in rows],
+            target.receptor_hash(),
+            settings.cache_key(engine.version),  # the key dock_with_cache stores results under
         )
         store.close()
         poses = {k: v["poses_sdf"] for k, v in cached.items() if v["poses_sdf"]}
@@ -235,8 +221,7 @@ def export(
     console.print(f"wrote {count} candidates ({len(poses)} with docked poses) to {sdf}")
 
 
+_model_commands.register(app)  # before the entry below, so `python -m molgen.cli.main` has them
+
 if __name__ == "__main__":
     app()
-
-
-_model_commands.register(app)

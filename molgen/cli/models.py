@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import csv
-import logging
 import math
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=2)
+from molgen.chem.smiles_file import iter_smiles_entries, read_smiles_entries
+from molgen.cli.common import configure_logging, console, err_console, fail
 
 
 def train_predictor(
@@ -44,16 +36,13 @@ def train_predictor(
     source: Annotated[str | None, typer.Option(help="where the data comes from (card)")] = None,
 ) -> None:
     """Train a graph-network property predictor (Prefect flow) and write it with its card."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console)]
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call
+    configure_logging()
     if unit and len(unit) != len(target_col):
-        raise _fail(f"--unit given {len(unit)} times for {len(target_col)} --target-col")
+        raise fail(f"--unit given {len(unit)} times for {len(target_col)} --target-col")
     if arch not in ("gine", "attentivefp"):
-        raise _fail(f"--arch must be gine or attentivefp, not {arch!r}")
+        raise fail(f"--arch must be gine or attentivefp, not {arch!r}")
     if split not in ("scaffold", "scaffold_balanced", "random"):
-        raise _fail(f"--split must be scaffold, scaffold_balanced or random, not {split!r}")
+        raise fail(f"--split must be scaffold, scaffold_balanced or random, not {split!r}")
     from flows.train_predictor import train_predictor_flow
 
     try:
@@ -77,7 +66,7 @@ def train_predictor(
             source=source,
         )
     except ValueError as err:
-        raise _fail(str(err)) from err
+        raise fail(str(err)) from err
     for task, m in card["test"].items():
         console.print(f"{task}: test RMSE {m['rmse']:.3f}, MAE {m['mae']:.3f}, R² {m['r2']:.3f}")
     console.print(f"wrote {out} (sha256 {card['sha256']}) and {out.parent / 'README.md'}")
@@ -85,7 +74,9 @@ def train_predictor(
 
 def predict(
     model: Annotated[Path, typer.Argument(help="molgen model file (.safetensors)")],
-    smiles_file: Annotated[Path, typer.Argument(help="one SMILES per line ('-' for stdin)")],
+    smiles_file: Annotated[
+        Path, typer.Argument(help="SMILES file: first field of each line, # comments ('-': stdin)")
+    ],
     out: Annotated[Path | None, typer.Option(help="CSV to write (default stdout)")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 1024,
     workers: Annotated[int | None, typer.Option(help="featurizing processes")] = None,
@@ -98,10 +89,10 @@ def predict(
     try:
         predictor = GraphModelPredictor(path=model, batch_size=batch_size, device=device)
     except (ModelFileError, ValueError) as err:
-        raise _fail(str(err)) from err
+        raise fail(str(err)) from err
     source = sys.stdin if str(smiles_file) == "-" else smiles_file.open()
     sink = out.open("w", newline="") if out else sys.stdout
-    lines = (line.split()[0] if line.strip() else "" for line in source)
+    lines = (entry.smiles for entry in iter_smiles_entries(source))
     buffered: list[str] = []
 
     def feed():  # noqa: ANN202
@@ -146,10 +137,7 @@ def train_prior(
     seed: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """Train the SELFIES prior (Prefect flow); re-run the same command to resume."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console)]
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging()
     from flows.train_prior import train_prior_flow
 
     try:
@@ -168,7 +156,7 @@ def train_prior(
             init=str(init) if init else None,
         )
     except ValueError as err:  # ModelFileError included
-        raise _fail(str(err)) from err
+        raise fail(str(err)) from err
     console.print(f"best epoch {card['epoch']}: validation NLL {card['valid_nll']:.3f}")
 
 
@@ -196,7 +184,7 @@ def sample(
     try:
         model, vocab, _ = load_prior(prior, device)
     except ModelFileError as err:
-        raise _fail(str(err)) from err
+        raise fail(str(err)) from err
     stats = SampleStats()
     written = 0
     with out.open("w") as fh:
@@ -210,7 +198,7 @@ def sample(
 
 
 def finetune(
-    actives: Annotated[Path, typer.Argument(help="SMILES file, one per line (first column)")],
+    actives: Annotated[Path, typer.Argument(help="SMILES file: first field of each line")],
     out: Annotated[Path, typer.Option(help="fine-tuned prior to write (.safetensors)")],
     prior: Annotated[Path, typer.Option(help="prior to start from")] = Path(
         "models/selfies-prior/prior.safetensors"
@@ -224,16 +212,16 @@ def finetune(
     from molgen.generators.selfies_lm.train import finetune_prior
 
     if not actives.is_file():
-        raise _fail(f"{actives}: no such file")
-    lines = [line.split()[0] for line in actives.read_text().splitlines() if line.strip()]
+        raise fail(f"{actives}: no such file")
+    entries = read_smiles_entries(actives)
     try:
         card, rejected = finetune_prior(
-            prior, lines, out, epochs=epochs, lr=learning_rate, seed=seed
+            prior, [e.smiles for e in entries], out, epochs=epochs, lr=learning_rate, seed=seed
         )
     except (ModelFileError, ValueError) as err:
-        raise _fail(f"{actives}: {err}") from err
+        raise fail(f"{actives}: {err}") from err
     for i, reason in rejected:
-        err_console.print(f"{actives} line {i + 1} rejected: {reason}")
+        err_console.print(f"{actives} line {entries[i].line} rejected: {reason}")
     last = card["history"][-1]["train_nll"]
     console.print(
         f"wrote {out}: {card['finetune']['n']} molecules, {epochs} epochs, final NLL {last:.2f}; "

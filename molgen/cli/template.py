@@ -23,8 +23,9 @@ name = "{target}"              # a bundled target: see `molgen targets`
 [generator]
 kind = "graph_ga"              # graph genetic algorithm on RDKit molecular graphs (Jensen 2019)
 # seeds = "my_actives.smi"     # SMILES file, one per line; default: 1,000 bundled MOSES molecules
-population_size = 100
+population_size = 100          # the other keys are the generator's own parameters
 mutation_rate = 0.1
+# kind = "selfies_rl" (SELFIES prior + RL) or your own "package.module:Class" work the same way.
 
 [budget]
 rounds = 3                     # generate -> prepare -> predict -> filter -> score -> store, N times
@@ -55,8 +56,13 @@ weight = 0.5
 transform = {{ kind = "step", low = 0.0, high = 4.0 }}
 
 [filters]
-alerts = ["PAINS", "BRENK", "NIH"]   # RDKit FilterCatalog sets (also PAINS_A/B/C, ZINC)
-rules = ["lipinski", "veber"]        # Lipinski allows lipinski_max_violations (default 1)
+# Run in order; a rejected molecule keeps every reason. Registered names or package.module:Class,
+# bare or as {{ kind = ..., params = {{ ... }} }}.
+use = [
+  {{ kind = "structural_alerts", params = {{ catalogs = ["PAINS", "BRENK", "NIH"] }} }},  # RDKit
+  {{ kind = "lipinski", params = {{ max_violations = 1 }} }},  # rule of five: 1 violation allowed
+  "veber",                                                 # rotatable bonds and TPSA
+]
 # bounds = {{ hERG = {{ max = 0.5 }} }}  # hard limits on predicted values that are not objectives
 
 [docking]

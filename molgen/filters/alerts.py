@@ -8,7 +8,9 @@ Failure rule: the constructor raises :class:`ValueError` for an unknown or empty
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rdkit import Chem
 from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 
@@ -28,6 +30,43 @@ CATALOGS: dict[str, _Catalogs] = {
 }
 """Catalog names accepted by :class:`StructuralAlerts`; ``PAINS`` is A, B and C together."""
 
+DEFAULT_CATALOGS = ("PAINS", "BRENK", "NIH")
+"""The catalogs :class:`StructuralAlerts` uses when none are given."""
+
+
+def check_catalogs(catalogs: Sequence[str]) -> list[str]:
+    """``catalogs`` without repeats, in order.
+
+    Raises:
+        TypeError: if ``catalogs`` is a single string rather than a sequence of names.
+        ValueError: if it is empty or names a catalog not in :data:`CATALOGS`.
+    """
+    if isinstance(catalogs, str):
+        raise TypeError(f"structural_alerts: catalogs must be a list of names, not {catalogs!r}")
+    names = list(dict.fromkeys(catalogs))
+    if not names:
+        raise ValueError("structural_alerts: catalogs is empty")
+    for catalog in names:
+        if catalog not in CATALOGS:
+            raise ValueError(
+                f"structural_alerts: unknown catalog {catalog!r} (known: {', '.join(CATALOGS)})"
+            )
+    return names
+
+
+class StructuralAlertsParams(BaseModel):
+    """Campaign-file parameters of ``structural_alerts``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    catalogs: list[str] = Field(default_factory=lambda: list(DEFAULT_CATALOGS))
+
+    @field_validator("catalogs")
+    @classmethod
+    def _known(cls, catalogs: list[str]) -> list[str]:
+        check_catalogs(catalogs)
+        return catalogs
+
 
 def _catalog(name: str) -> FilterCatalog:
     params = FilterCatalogParams()
@@ -44,28 +83,19 @@ class StructuralAlerts:
     name as given, each description reported once (for the first catalog that matched it).
 
     Args:
-        catalogs: names from :data:`CATALOGS`; duplicates are ignored.
+        catalogs: names from :data:`CATALOGS`; duplicates are ignored. Default:
+            :data:`DEFAULT_CATALOGS`.
 
     Raises:
         TypeError: if ``catalogs`` is a single string rather than a sequence of names.
         ValueError: if ``catalogs`` is empty or names an unknown catalog.
     """
 
-    name = "structural_alerts"
+    name: ClassVar[str] = "structural_alerts"
+    Params: ClassVar[type[BaseModel]] = StructuralAlertsParams
 
-    def __init__(self, catalogs: Sequence[str]) -> None:
-        if isinstance(catalogs, str):
-            raise TypeError(
-                f"structural_alerts: catalogs must be a list of names, not {catalogs!r}"
-            )
-        names = list(dict.fromkeys(catalogs))
-        if not names:
-            raise ValueError("structural_alerts: catalogs is empty")
-        for catalog in names:
-            if catalog not in CATALOGS:
-                raise ValueError(
-                    f"structural_alerts: unknown catalog {catalog!r} (known: {', '.join(CATALOGS)})"
-                )
+    def __init__(self, catalogs: Sequence[str] = DEFAULT_CATALOGS) -> None:
+        names = check_catalogs(catalogs)
         self.catalogs = tuple(names)
         self.version = f"{RDKIT_VERSION}-{'+'.join(names)}"
         self._filters = [(catalog, _catalog(catalog)) for catalog in names]

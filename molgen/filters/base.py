@@ -14,6 +14,10 @@ from molgen.registry import Registry
 class Filter(Protocol):
     """Accepts or rejects molecules, giving a reason for each rejection.
 
+    A campaign names a filter in ``filters.use`` by registered name, ``molgen.filters`` entry
+    point or ``module:Class``; its ``params`` are constructor keyword arguments, checked first
+    against the class's pydantic ``Params`` model when it declares one.
+
     Attributes:
         name: registered name, used in rejection reasons and provenance.
         version: changes whenever the verdicts could change.
@@ -27,4 +31,4 @@ class Filter(Protocol):
         ...
 
 
-FILTERS: Registry[Filter] = Registry("filter", "molgen.filters")
+FILTERS: Registry[Filter] = Registry("filter", "molgen.filters", Filter)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
 
 from molgen.filters.base import FILTERS
@@ -71,6 +72,20 @@ class _RuleSet:
         return f"{self.title}: {'; '.join(broken)}"
 
 
+class LipinskiParams(BaseModel):
+    """Campaign-file parameters of ``lipinski``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_violations: int = Field(default=1, ge=0, le=4, description="violations tolerated")
+
+
+class VeberParams(BaseModel):
+    """``veber`` takes no parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 @FILTERS.register("lipinski")
 class LipinskiFilter(_RuleSet):
     """Lipinski's rule of five: MW <= 500 Da, logP <= 5, HBD <= 5, HBA <= 10.
@@ -81,6 +96,7 @@ class LipinskiFilter(_RuleSet):
 
     name = "lipinski"
     title = "Lipinski"
+    Params: ClassVar[type[BaseModel]] = LipinskiParams
     rules = (
         _Rule("MW", MolWt.compute, 500, ".1f"),
         _Rule("logP", LogP.compute, 5, ".1f"),
@@ -108,6 +124,7 @@ class VeberFilter(_RuleSet):
 
     name = "veber"
     title = "Veber"
+    Params: ClassVar[type[BaseModel]] = VeberParams
     rules = (
         _Rule("rotatable bonds", RotatableBonds.compute, 10, ".0f"),
         _Rule("TPSA", TPSA.compute, 140, ".1f"),

@@ -15,6 +15,11 @@ class Generator(Protocol):
     A generator is rebuilt at the start of every round from its constructor parameters plus the
     state it saved at the end of the previous round, so a killed campaign resumes with the same
     generator. All randomness comes from the ``seed`` passed to :meth:`generate`.
+
+    Construction: the campaign file's ``[generator]`` keys other than ``kind`` and ``seeds`` are
+    keyword arguments, checked first against the class's pydantic ``Params`` model when it
+    declares one. A constructor with a ``seeds`` parameter also receives the campaign's seed
+    molecules (the standardized SMILES of ``generator.seeds``, or of the bundled MOSES sample).
     """
 
     name: ClassVar[str]
@@ -45,4 +50,5 @@ class Generator(Protocol):
         ...
 
 
-GENERATORS: Registry[Generator] = Registry("generator", "molgen.generators")
+GENERATORS: Registry[Generator] = Registry("generator", "molgen.generators", Generator)
+GENERATORS.register_lazy("selfies_rl", "molgen.generators.selfies_lm.agent:SelfiesRL")

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem, rdBase
 from rdkit.Chem import rdChemReactions
 
@@ -303,6 +304,21 @@ def mutate(
     return None
 
 
+class GraphGAParams(BaseModel):
+    """The campaign file's ``[generator]`` keys for ``graph_ga`` (the constructor's defaults and
+    limits; seed molecules come from ``generator.seeds``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    population_size: int = Field(default=100, ge=1, description="molecules kept by update")
+    mutation_rate: float = Field(
+        default=0.1, ge=0.0, le=1.0, description="probability a child is mutated"
+    )
+    max_heavy_atoms: int = Field(
+        default=50, ge=1, description="no child has more (children need more than 5 atoms)"
+    )
+
+
 @GENERATORS.register("graph_ga")
 class GraphGA:
     """Jensen's graph-based genetic algorithm (GB-GA) as a molgen generator.
@@ -324,6 +340,7 @@ class GraphGA:
     name: ClassVar[str] = "graph_ga"
     version: ClassVar[str] = "1.0"
     EPSILON: ClassVar[float] = 1e-3
+    Params: ClassVar[type[BaseModel]] = GraphGAParams
 
     def __init__(
         self,

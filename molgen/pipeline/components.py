@@ -1,7 +1,10 @@
 """Build a campaign's components (generator, predictors, filters, objectives) from its config.
 
 This is the one place outside the CLI and flows that reads configuration: it turns validated
-config into typed objects that the stage functions take.
+config into typed objects that the stage functions take. Generators, predictors and filters are
+named the same way (registered name, entry point or ``module:Class``) and go through
+:mod:`molgen.pipeline.specs`: resolved, checked against their protocol and their parameters
+validated (:func:`component_params`) before anything is constructed.
 """
 
 from __future__ import annotations
@@ -10,28 +13,28 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 
 import molgen.filters  # noqa: F401  (registers the built-in filters)
 import molgen.predictors  # noqa: F401  (registers the built-in predictors)
 from molgen.config import (
     Campaign,
     CampaignError,
-    GraphGAConfig,
+    ComponentEntry,
     LinearTransform,
     ObjectiveConfig,
-    PredictorEntry,
-    SelfiesRLConfig,
     SigmoidTransform,
     StepTransform,
+    as_entry,
 )
 from molgen.docking import DOCKING_ENGINES, DockingEngine, DockingSettings
 from molgen.filters import FILTERS, Filter
 from molgen.generators import GENERATORS, Generator
+from molgen.pipeline.specs import ComponentSpec, resolve_spec, takes_argument
 from molgen.predictors import PREDICTORS, Predictor
-from molgen.registry import RegistryError
+from molgen.registry import Registry, RegistryError
 from molgen.scoring import Objective, linear, sigmoid, step
 from molgen.scoring.objectives import Bound
 from molgen.targets import Target, TargetError, get_target
@@ -64,7 +67,7 @@ class Components:
 
 def seeds_path(campaign: Campaign) -> Path:
     """The generator's seed SMILES file: the campaign's, or the bundled MOSES sample."""
-    path = getattr(campaign.generator, "seeds", None) or DEFAULT_SEEDS
+    path = campaign.generator.seeds or DEFAULT_SEEDS
     if not path.exists():
         raise CampaignError(f"generator.seeds: file not found: {path}")
     return path
@@ -85,21 +88,23 @@ def build_components(campaign: Campaign) -> Components:
     """Instantiate predictors and filters and check that every objective has a value.
 
     Raises:
-        CampaignError: an unknown predictor, a clash of output names, or an objective whose
-            value no predictor produces; the message names the field.
+        CampaignError: an unknown predictor or filter, invalid parameters, a clash of output
+            names, or an objective whose value no predictor produces; the message names the
+            field.
     """
+    filter_list = filter_specs(campaign)  # every component checked before any is built
     predictors: list[Predictor] = []
     outputs: dict[str, str] = {}
-    for i, entry in enumerate(campaign.predictors):
-        predictor = build_predictor(i, entry)
+    for i, spec in enumerate(predictor_specs(campaign)):
+        predictor: Predictor = spec.build(PREDICTORS)
         name = predictor.name
-        for spec in predictor.outputs:
-            if spec.name in outputs:
+        for out in predictor.outputs:
+            if out.name in outputs:
                 raise CampaignError(
-                    f"predictors[{i}]: output {spec.name!r} of {name!r} clashes with "
-                    f"predictor {outputs[spec.name]!r}"
+                    f"predictors[{i}]: output {out.name!r} of {name!r} clashes with "
+                    f"predictor {outputs[out.name]!r}"
                 )
-            outputs[spec.name] = name
+            outputs[out.name] = name
         predictors.append(predictor)
 
     if campaign.budget.dock_per_round > 0:
@@ -135,74 +140,72 @@ def build_components(campaign: Campaign) -> Components:
                 f"(available: {', '.join(k for k in outputs if k != DOCKING_SCORE)})"
             )
         bounds.append(Bound(value, b.min, b.max))
-    filters: list[Filter] = []
-    if f.alerts:
-        filters.append(FILTERS.get("structural_alerts")(catalogs=f.alerts))
-    for rule in f.rules:
-        if rule == "lipinski":
-            filters.append(FILTERS.get("lipinski")(max_violations=f.lipinski_max_violations))
-        else:
-            filters.append(FILTERS.get(rule)())
+    filters: list[Filter] = [spec.build(FILTERS) for spec in filter_list]
     return Components(predictors, filters, objectives, bounds)
 
 
-def build_predictor(i: int, entry: str | PredictorEntry) -> Predictor:
-    """Instantiate ``predictors[i]``, validating its parameters against the class's ``Params``.
+def generator_spec(campaign: Campaign) -> ComponentSpec:
+    """The campaign's generator class and validated parameters (nothing is constructed).
 
     Raises:
-        CampaignError: unknown predictor, invalid parameters, or a predictor that cannot start
-            (e.g. a model file that is not a model); the message names ``predictors[i]``.
+        CampaignError: unknown or refused generator, invalid parameters (named
+            ``generator.<field>``), or ``generator.seeds`` for a generator that takes none.
     """
-    kind, params = (entry, {}) if isinstance(entry, str) else (entry.kind, entry.params)
-    where = f"predictors[{i}] ({kind})"
-    try:
-        cls = PREDICTORS.get(kind)
-    except RegistryError as err:
-        raise CampaignError(f"predictors[{i}]: {err}") from err
-    schema = getattr(cls, "Params", None)
-    if schema is not None:
-        try:
-            schema(**params)
-        except ValidationError as err:
-            problems = "; ".join(
-                f"params.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
-            )
-            raise CampaignError(f"{where}: {problems}") from err
-    try:
-        return cls(**params)
-    except (TypeError, ValueError, OSError, ImportError, RuntimeError) as err:
-        raise CampaignError(f"{where}: {err}") from err
+    g = campaign.generator
+    supplied = {"seeds": []}
+    spec = resolve_spec(GENERATORS, "generator", g.kind, g.params, "generator.", supplied)
+    if g.seeds is not None and not takes_argument(spec.cls, "seeds"):
+        raise CampaignError(f"generator.seeds: generator {g.kind!r} takes no seed molecules")
+    return spec
+
+
+def predictor_specs(campaign: Campaign) -> list[ComponentSpec]:
+    """Each entry of ``predictors``, resolved and its parameters validated."""
+    entries = enumerate(campaign.predictors)
+    return [_entry_spec(PREDICTORS, f"predictors[{i}]", e) for i, e in entries]
+
+
+def filter_specs(campaign: Campaign) -> list[ComponentSpec]:
+    """Each filter (``filters.use``, or the older keys), resolved and its parameters validated."""
+    return [_entry_spec(FILTERS, where, e) for where, e in campaign.filters.entries()]
+
+
+def _entry_spec(registry: Registry[Any], where: str, entry: str | ComponentEntry) -> ComponentSpec:
+    e = as_entry(entry)
+    return resolve_spec(registry, where, e.kind, e.params)
+
+
+def component_params(campaign: Campaign) -> dict[str, Any]:
+    """The validated parameters of the generator, predictors and filters, defaults filled in.
+
+    Cheap (no model is loaded) and deterministic: the same campaign gives equal data. Shape::
+
+        {"generator": {"kind": ..., "params": {...}},
+         "predictors": [{"kind": ..., "params": {...}}, ...],
+         "filters": [{"kind": ..., "params": {...}}, ...]}
+
+    All values are JSON-able (paths as strings).
+
+    Raises:
+        CampaignError: as :func:`generator_spec`, for any component.
+    """
+    return {
+        "generator": generator_spec(campaign).as_json(),
+        "predictors": [s.as_json() for s in predictor_specs(campaign)],
+        "filters": [s.as_json() for s in filter_specs(campaign)],
+    }
 
 
 def build_generator(campaign: Campaign, seeds: list[str]) -> Generator:
-    """The campaign's generator, initialized with prepared seed SMILES."""
-    g = campaign.generator
-    if isinstance(g, GraphGAConfig):
-        cls = GENERATORS.get("graph_ga")
-        return cls(
-            seeds=seeds,
-            population_size=g.population_size,
-            mutation_rate=g.mutation_rate,
-            max_heavy_atoms=g.max_heavy_atoms,
-        )
-    if isinstance(g, SelfiesRLConfig):
-        from molgen.artifacts.model_files import ModelFileError
-        from molgen.generators.selfies_lm import agent  # noqa: F401  (registers selfies_rl)
+    """The campaign's generator, given prepared seed SMILES if its constructor takes ``seeds``.
 
-        try:
-            return GENERATORS.get("selfies_rl")(
-                prior=g.prior,
-                sigma=g.sigma,
-                learning_rate=g.learning_rate,
-                temperature=g.temperature,
-                bucket_size=g.bucket_size,
-                replay_size=g.replay_size,
-                replay_samples=g.replay_samples,
-                minibatch=g.minibatch,
-            )
-        except ModelFileError as err:
-            raise CampaignError(f"generator.prior: {err}") from err
-    raise TypeError(f"unhandled generator config {g!r}")
+    Raises:
+        CampaignError: as :func:`generator_spec`, or a generator that cannot start (e.g. a
+            prior file that is not a prior); the message names ``generator``.
+    """
+    spec = generator_spec(campaign)
+    extra = {"seeds": seeds} if takes_argument(spec.cls, "seeds") else {}
+    return spec.build(GENERATORS, **extra)
 
 
 def round_seed(seed: int, round_: int, stage: str) -> int:
@@ -252,7 +255,11 @@ def build_docking(campaign: Campaign) -> tuple[DockingEngine, DockingSettings]:
         from molgen.docking.dask_fanout import DaskFanOut
 
         engine = DaskFanOut(
-            d.engine, d.timeout_s, address=d.dask_address, local_workers=d.dask_local_workers
+            d.engine,
+            d.timeout_s,
+            address=d.dask_address,
+            local_workers=d.dask_local_workers,
+            program=d.program,
         )
     else:
         extra = {"program": d.program} if d.program else {}

@@ -35,4 +35,4 @@ class Predictor(Protocol):
         ...
 
 
-PREDICTORS: Registry[Predictor] = Registry("predictor", "molgen.predictors")
+PREDICTORS: Registry[Predictor] = Registry("predictor", "molgen.predictors", Predictor)

@@ -13,8 +13,7 @@ predictors = [{predictors}]
 [target]
 name = "DRD2"
 [generator]
-kind = "graph_ga"
-population_size = 20
+{generator}
 {seeds}
 [budget]
 rounds = {rounds}
@@ -70,7 +69,10 @@ def write_campaign(tmp_path: Path):
         dask_workers: int = 0,
         extra_predictors: tuple[str, ...] = (),
         extra: str = "",
+        generator: str = 'kind = "graph_ga"\npopulation_size = 20',
     ) -> Path:
+        """A tiny campaign file; ``generator`` is the body of its ``[generator]`` table (without
+        ``seeds``), ``extra`` is appended (e.g. a ``[filters]`` table)."""
         predictors = ['"qed"', '"sa_score"', '"logp"', '"mw"', '"tpsa"', '"hbd"', '"hba"']
         predictors += ['"rotatable_bonds"', *extra_predictors]
         if slow:
@@ -95,6 +97,7 @@ def write_campaign(tmp_path: Path):
                 if dock
                 else "",
                 extra=extra,
+                generator=generator,
             )
         )
         if seeds is None:

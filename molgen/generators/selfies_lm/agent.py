@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from molgen.artifacts.model_files import sha256
+from molgen.artifacts.model_files import read_metadata, sha256
 from molgen.chem.selfies_io import selfies_to_smiles, smiles_to_selfies
 from molgen.generators.base import GENERATORS
-from molgen.generators.selfies_lm.model import load_prior, sample
+from molgen.generators.selfies_lm.model import FORMAT, FORMAT_VERSION, load_prior, sample
 from molgen.generators.selfies_lm.rl import DiversityFilter, ReplayBuffer, rl_step
 from molgen.generators.selfies_lm.train import flatten_optimizer, restore_optimizer
 from molgen.generators.selfies_lm.vocab import UnknownTokenError
@@ -45,12 +46,41 @@ def _unpack(text: str) -> dict[str, torch.Tensor]:
     return load(base64.b64decode(text))
 
 
+class SelfiesRLParams(BaseModel):
+    """The campaign file's ``[generator]`` keys for ``selfies_rl`` (the constructor's defaults).
+
+    ``prior`` is checked to be a molgen SELFIES prior by its header alone (cheap: no weights
+    are read), so a wrong file is reported before the campaign starts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    prior: Path | None = Field(
+        default=None, description="prior file; default: models/selfies-prior/prior.safetensors"
+    )
+    sigma: float = Field(default=120.0, gt=0, description="score weight in the RL loss")
+    learning_rate: float = Field(default=1e-4, gt=0, le=1)
+    temperature: float = Field(default=1.0, gt=0, le=10)
+    bucket_size: int = Field(default=25, ge=1, description="diversity filter: per scaffold")
+    replay_size: int = Field(default=100, ge=0)
+    replay_samples: int = Field(default=10, ge=0)
+    minibatch: int = Field(default=64, ge=1, description="sequences per RL step")
+
+    @field_validator("prior")
+    @classmethod
+    def _is_a_prior(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            read_metadata(path, FORMAT, FORMAT_VERSION, "molgen SELFIES prior")
+        return path
+
+
 @GENERATORS.register("selfies_rl")
 class SelfiesRL:
     """REINVENT-style reinforcement learning on molgen's SELFIES prior."""
 
     name: ClassVar[str] = "selfies_rl"
     version: ClassVar[str] = "1"
+    Params: ClassVar[type[BaseModel]] = SelfiesRLParams
 
     def __init__(
         self,

@@ -106,3 +106,23 @@ def test_veber_names_the_violated_rule():
 def test_none_molecule_raises_naming_the_filter(f):
     with pytest.raises(ValueError, match=f"'{f.name}'.*molecule 0 is None"):
         f.check([None])
+
+
+def test_each_filter_declares_params_with_its_defaults():
+    assert StructuralAlerts().catalogs == ("PAINS", "BRENK", "NIH")
+    assert StructuralAlerts.Params().catalogs == ["PAINS", "BRENK", "NIH"]
+    assert LipinskiFilter.Params().max_violations == LipinskiFilter().max_violations == 1
+    assert VeberFilter.Params().model_dump() == {}
+
+
+def test_filter_params_refuse_what_the_constructors_refuse():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"unknown catalog 'PAINZ'"):
+        StructuralAlerts.Params(catalogs=["PAINZ"])
+    with pytest.raises(ValidationError, match="empty"):
+        StructuralAlerts.Params(catalogs=[])
+    with pytest.raises(ValidationError, match="less than or equal to 4"):
+        LipinskiFilter.Params(max_violations=5)
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        VeberFilter.Params(strict=True)
