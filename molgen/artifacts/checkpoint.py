@@ -2,15 +2,22 @@
 
 Layout of one stage folder::
 
-    data.parquet      the stage's complete output table
-    manifest.json     key (input hash, config hash, versions), row counts, output hash
-    parts/<key12>/    while the stage runs: batch-00000.parquet, ... one file per finished batch
-    files/            optional extra files (e.g. generator state)
+    data.parquet            the stage's complete output table
+    manifest.json           key (input hash, config hash, versions), row counts, output hash
+    parts/<key12>-b<size>/  while the stage runs: batch-00000.parquet, ... one file per
+                            finished batch of ``size`` items
+    files/                  optional extra files (e.g. generator state)
 
 A stage is *complete* when ``manifest.json`` exists and its key matches the key the caller
-computes now. A stage killed half way leaves finished batches under ``parts/<key12>/``; a later
-run with the same key reuses them and computes only the rest. Every file is written to a
-temporary name and renamed into place, so a kill never leaves a half-written file behind.
+computes now. A stage killed half way leaves finished batches under ``parts/<key12>-b<size>/``;
+a later run with the same key and batch size reuses them and computes only the rest (a run with
+another batch size starts its own folder, so batches of two sizes are never mixed; the batch
+size is not part of the key, so it never makes a complete stage run again). Every file is
+written to a temporary name and renamed into place, so a kill never leaves a half-written file.
+
+Two runs of the same stage at once (the same key) both finish: a batch folder that the other
+run removed is made again, a reused batch that vanished is computed again, and each run removes
+only its own key's parts, ignoring what the other already removed. Both write the same table.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import hashlib
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +36,7 @@ import pandas as pd
 
 MANIFEST = "manifest.json"
 DATA = "data.parquet"
+_WRITE_TRIES = 5
 
 
 def hash_json(obj: Any) -> str:
@@ -44,16 +53,26 @@ def hash_frame(df: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a temporary file next to ``path`` and rename it into place.
+
+    The temporary name is unique to this call, so two writers of the same file (two runs of a
+    stage, in two processes or threads) never write into each other's temporary file.
+    """
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    _atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    _atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 class StageCheckpoint:
@@ -86,9 +105,16 @@ class StageCheckpoint:
         """Folder for the stage's extra files."""
         return self.folder / "files"
 
-    @property
-    def _parts(self) -> Path:
-        return self.folder / "parts" / self.key_hash[:12]
+    def _part_folders(self, own: bool) -> list[Path]:
+        """This key's batch folders (one per batch size), or (``own=False``) other keys'."""
+        try:
+            children = list((self.folder / "parts").iterdir())
+        except FileNotFoundError:
+            return []
+        return [c for c in children if (c.name.split("-b")[0] == self.key_hash[:12]) == own]
+
+    def _parts(self, batch_size: int) -> Path:
+        return self.folder / "parts" / f"{self.key_hash[:12]}-b{batch_size}"
 
     def manifest(self) -> dict[str, Any] | None:
         """The manifest on disk, or None if there is none or it is unreadable."""
@@ -116,32 +142,46 @@ class StageCheckpoint:
         return m["output_hash"]
 
     def start(self) -> None:
-        """Prepare to (re)compute: drop a stale output and partial batches of other keys."""
-        if (self.folder / MANIFEST).exists():
-            (self.folder / MANIFEST).unlink()
-        parts_root = self.folder / "parts"
-        if parts_root.exists():
-            for child in parts_root.iterdir():
-                if child != self._parts:
-                    shutil.rmtree(child)
-        self._parts.mkdir(parents=True, exist_ok=True)
+        """Prepare to (re)compute: drop a stale output and partial batches of other keys.
+
+        Batches of this key (of any batch size) are kept: a killed run's, to be reused, or those
+        of another run of the same stage that is still writing them.
+        """
+        (self.folder / MANIFEST).unlink(missing_ok=True)
+        for parts in self._part_folders(own=False):
+            shutil.rmtree(parts, ignore_errors=True)
         self.files.mkdir(parents=True, exist_ok=True)
 
-    def done_batches(self) -> list[int]:
-        """Indices of batches already written under the current key."""
-        if not self._parts.exists():
+    def done_batches(self, *, batch_size: int) -> list[int]:
+        """Indices of batches of ``batch_size`` items already written under the current key."""
+        try:
+            names = [p.name for p in self._parts(batch_size).glob("batch-*.parquet")]
+        except OSError:  # the folder is gone: another run of the stage finished
             return []
-        return sorted(int(p.stem.split("-")[1]) for p in self._parts.glob("batch-*.parquet"))
+        return sorted(int(n.removesuffix(".parquet").split("-")[1]) for n in names)
 
-    def read_batch(self, index: int) -> pd.DataFrame:
-        return pd.read_parquet(self._parts / f"batch-{index:05d}.parquet")
+    def read_batch(self, index: int, *, batch_size: int) -> pd.DataFrame:
+        return pd.read_parquet(self._parts(batch_size) / f"batch-{index:05d}.parquet")
 
-    def write_batch(self, index: int, df: pd.DataFrame) -> None:
-        """Record one finished batch (atomically)."""
-        _atomic_parquet(df, self._parts / f"batch-{index:05d}.parquet")
+    def write_batch(self, index: int, df: pd.DataFrame, *, batch_size: int) -> None:
+        """Record one finished batch (atomically).
+
+        The folder is made if it is missing, and made again if another run of the stage
+        finishes (and removes it) while this batch is being written.
+        """
+        folder = self._parts(batch_size)
+        for attempt in range(_WRITE_TRIES):
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                _atomic_parquet(df, folder / f"batch-{index:05d}.parquet")
+                return
+            except OSError as err:
+                removed = isinstance(err, FileNotFoundError) or not folder.exists()
+                if not removed or attempt == _WRITE_TRIES - 1:
+                    raise
 
     def finish(self, df: pd.DataFrame, extra: Mapping[str, Any] | None = None) -> str:
-        """Write the complete output and the manifest; remove partial batches.
+        """Write the complete output and the manifest; remove this key's partial batches.
 
         Returns:
             The output hash recorded in the manifest.
@@ -158,7 +198,14 @@ class StageCheckpoint:
             **(dict(extra) if extra else {}),
         }
         _atomic_write_bytes(self.folder / MANIFEST, json.dumps(manifest, indent=2).encode())
-        shutil.rmtree(self.folder / "parts", ignore_errors=True)
+        # Only this key's parts: another key's belong to a run of another config. Another run
+        # of this key may remove them at the same moment, or write one more batch after.
+        for parts in self._part_folders(own=True):
+            shutil.rmtree(parts, ignore_errors=True)
+        try:
+            (self.folder / "parts").rmdir()
+        except OSError:  # not empty (another run's parts) or already gone
+            pass
         return out_hash
 
 
@@ -171,6 +218,10 @@ def run_batched(
 ) -> tuple[pd.DataFrame, int]:
     """Compute ``items`` in batches, reusing batches finished by an earlier, killed run.
 
+    Only batches of the same ``batch_size`` are reused (batch ``i`` holds items
+    ``i * batch_size`` onwards), and a reused batch that another run of the stage removed in
+    the meantime is computed again.
+
     Args:
         ckpt: the stage checkpoint (``start`` must have been called).
         items: the stage's inputs, in a deterministic order.
@@ -181,18 +232,18 @@ def run_batched(
     Returns:
         ``(table, n_reused)``: all batches' rows in order, and how many batches were reused.
     """
-    done = set(ckpt.done_batches())
+    done = set(ckpt.done_batches(batch_size=batch_size))
     frames: list[pd.DataFrame] = []
     reused = 0
     for index, start in enumerate(range(0, len(items), batch_size)):
         batch = items[start : start + batch_size]
-        if index in done:
-            frames.append(ckpt.read_batch(index))
+        df = _read_batch_if_done(ckpt, index, batch_size) if index in done else None
+        if df is not None:
             reused += 1
         else:
             df = compute(batch)
-            ckpt.write_batch(index, df)
-            frames.append(df)
+            ckpt.write_batch(index, df, batch_size=batch_size)
+        frames.append(df)
         if progress is not None:
             progress(len(batch))
     nonempty = [f for f in frames if len(f)]
@@ -201,3 +252,12 @@ def run_batched(
     else:
         table = frames[0] if frames else pd.DataFrame()
     return table, reused
+
+
+def _read_batch_if_done(ckpt: StageCheckpoint, index: int, batch_size: int) -> pd.DataFrame | None:
+    """A finished batch, or None if it is gone (another run of the stage finished and removed
+    its parts after this run listed them)."""
+    try:
+        return ckpt.read_batch(index, batch_size=batch_size)
+    except FileNotFoundError:
+        return None

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -54,7 +66,11 @@ class CampaignRow(Base):
 
 
 class Candidate(Base):
-    """A molecule proposed by a campaign that passed its filters, with score and provenance."""
+    """A molecule proposed by a campaign that passed its filters, with score and provenance.
+
+    ``scoring_hash`` identifies the objectives and aggregation its score was computed under;
+    only candidates scored under the campaign's current scoring are kept and ranked.
+    """
 
     __tablename__ = "candidates"
     __table_args__ = (UniqueConstraint("campaign_id", "molecule_id"),)
@@ -68,6 +84,7 @@ class Candidate(Base):
     pareto_rank: Mapped[int] = mapped_column(Integer)
     objectives: Mapped[dict[str, Any]] = mapped_column(JSON)
     provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scoring_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class RejectionRow(Base):
@@ -106,3 +123,22 @@ class Docking(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+_ADDED_COLUMNS = {"candidates": {"scoring_hash": "VARCHAR(64)"}}
+"""Columns added since the first schema, with their SQL types, for :func:`upgrade`."""
+
+
+def upgrade(engine: Engine) -> None:
+    """Add the columns an older store lacks (``create_all`` only creates missing tables).
+
+    Candidates of an older store have no ``scoring_hash``; the next run of their campaign
+    scores and writes them again (the store stage's code version changed).
+    """
+    tables = inspect(engine)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {c["name"] for c in tables.get_columns(table)}
+        with engine.begin() as conn:
+            for name, sql_type in columns.items():
+                if name not in present:
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from molgen.scoring.aggregate import pareto_ranks
@@ -20,6 +23,7 @@ from molgen.store.schema import (
     Molecule,
     Prediction,
     RejectionRow,
+    upgrade,
 )
 from molgen.types import Rejection
 
@@ -62,9 +66,27 @@ def _upsert(
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """Per-connection SQLite settings.
+
+    WAL (kept in the file once set) lets readers such as ``molgen top`` read the last commit
+    while a campaign writes, instead of waiting for its lock or failing with "database is
+    locked"; with WAL, ``synchronous=NORMAL`` is safe from corruption and syncs less.
+    """
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as err:
+            # Two processes switching a new file at once: SQLite refuses one of them at once
+            # (waiting could deadlock) instead of calling the busy handler, so wait here.
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
 
@@ -84,9 +106,36 @@ class CandidateStore:
             self.engine = create_engine(url)
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            Base.metadata.create_all(self.engine)
+            tries = 3
+            for attempt in range(tries):
+                try:
+                    self._create_tables()
+                    upgrade(self.engine)
+                    break
+                except DBAPIError:
+                    # Another process created the same table or column at the same moment
+                    # (check, then create); the next try finds it.
+                    if attempt == tries - 1:
+                        raise
         except Exception as err:  # driver and connection errors have no common base class
             raise StoreError(f"cannot open store {url!r}: {err}") from err
+
+    def _create_tables(self) -> None:
+        """Create the missing tables.
+
+        On SQLite in one write transaction, so that a second process opening a new file at the
+        same moment waits for it and then finds them all; a store that has them all takes no
+        write lock, so opening it never waits for a writer. PostgreSQL's DDL is transactional
+        already: the loser of a race fails once, and the retry finds the tables.
+        """
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")
+                if set(Base.metadata.tables) <= set(names.scalars()):
+                    return
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            Base.metadata.create_all(conn)
+            conn.commit()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -100,16 +149,15 @@ class CandidateStore:
         self.__init__(state["url"])  # type: ignore[misc]
 
     def campaign_id(self, name: str, config_hash: str, seed: int, config: dict[str, Any]) -> int:
-        """The id of campaign ``name``, created or updated to the given config."""
+        """The id of campaign ``name``, created or updated to the given config.
+
+        One upsert (``INSERT ... ON CONFLICT (name) DO UPDATE``), so two runs of a campaign
+        started at the same moment get the same row instead of one failing on the unique name.
+        """
+        row = {"name": name, "config_hash": config_hash, "seed": seed, "config": config}
         with Session(self.engine) as s, s.begin():
-            row = s.scalar(select(CampaignRow).where(CampaignRow.name == name))
-            if row is None:
-                row = CampaignRow(name=name, config_hash=config_hash, seed=seed, config=config)
-                s.add(row)
-            else:
-                row.config_hash, row.seed, row.config = config_hash, seed, config
-            s.flush()
-            return row.id
+            _upsert(s, self.engine, CampaignRow, [row], ["name"], ["config_hash", "seed", "config"])
+            return s.scalars(select(CampaignRow.id).where(CampaignRow.name == name)).one()
 
     def write_round(
         self,
@@ -119,8 +167,14 @@ class CandidateStore:
         predictions: Sequence[tuple[str, str, str, str, float]],
         candidates: Sequence[dict[str, Any]],
         rejections: Iterable[Rejection],
+        scoring_hash: str,
     ) -> None:
         """Write one round's results in a single transaction, then re-rank the campaign.
+
+        The round's candidates and rejections replace those the store held for this round of
+        the campaign, so the store always holds the rounds as the campaign's current file
+        produced them (a re-run after a config change leaves no candidate of the earlier
+        config behind). Molecules and predictions are only ever added.
 
         Args:
             molecules: ``(inchikey, smiles)`` pairs.
@@ -128,12 +182,19 @@ class CandidateStore:
             candidates: dicts with ``inchikey, score, objectives, provenance``; ``objectives``
                 maps each objective to ``{"value": raw, "desirability": d}`` (Pareto uses d).
             rejections: the round's rejections.
+            scoring_hash: identifies the objectives and aggregation the scores were computed
+                under. Candidates of the campaign scored under any other scoring (rounds the
+                current file no longer runs) are deleted before ranking.
 
-        Writing the same round again updates rows in place: no duplicates.
+        Writing the same round again leaves the same rows: no duplicates.
         """
         e = self.engine
         with Session(e) as s, s.begin():
             ids = self._molecule_ids(s, molecules)
+            for table in (Candidate, RejectionRow):
+                s.execute(
+                    delete(table).where(table.campaign_id == campaign_id, table.round == round_)
+                )
             pred_rows = [
                 {"molecule_id": ids[k], "predictor": p, "version": v, "output": o, "value": x}
                 for k, p, v, o, x in predictions
@@ -156,6 +217,7 @@ class CandidateStore:
                     "pareto_rank": 0,
                     "objectives": c["objectives"],
                     "provenance": c["provenance"],
+                    "scoring_hash": scoring_hash,
                 }
                 for c in candidates
             ]
@@ -165,7 +227,7 @@ class CandidateStore:
                 Candidate,
                 cand_rows,
                 ["campaign_id", "molecule_id"],
-                ["round", "score", "objectives", "provenance"],
+                ["round", "score", "objectives", "provenance", "scoring_hash"],
             )
             rej_rows = [
                 {
@@ -185,7 +247,7 @@ class CandidateStore:
                 ["campaign_id", "round", "stage", "input"],
                 ["reason"],
             )
-            self._rerank(s, campaign_id)
+            self._rerank(s, campaign_id, scoring_hash)
 
     def _molecule_ids(self, s: Session, molecules: Sequence[tuple[str, str]]) -> dict[str, int]:
         rows = [{"inchikey": k, "smiles": smi} for k, smi in molecules]
@@ -257,7 +319,16 @@ class CandidateStore:
             )
 
     @staticmethod
-    def _rerank(s: Session, campaign_id: int) -> None:
+    def _rerank(s: Session, campaign_id: int, scoring_hash: str) -> None:
+        """Rank the campaign's candidates: ``rank`` by score (ties by InChIKey), ``pareto_rank``
+        by non-dominated sorting of the desirabilities. Candidates scored under another
+        scoring are deleted first: scores of two scorings are never ranked together."""
+        s.execute(
+            delete(Candidate).where(
+                Candidate.campaign_id == campaign_id,
+                (Candidate.scoring_hash != scoring_hash) | Candidate.scoring_hash.is_(None),
+            )
+        )
         rows = s.execute(
             select(Candidate.id, Candidate.score, Molecule.inchikey, Candidate.objectives)
             .join(Molecule, Molecule.id == Candidate.molecule_id)
@@ -266,7 +337,7 @@ class CandidateStore:
         if not rows:
             return
         order = sorted(rows, key=lambda r: (-r.score, r.inchikey))
-        names = sorted(rows[0].objectives)
+        names = sorted(rows[0].objectives)  # one scoring: every row has the same objectives
         d = np.array([[r.objectives[n]["desirability"] for n in names] for r in rows], dtype=float)
         pareto = pareto_ranks(np.nan_to_num(d, nan=0.0))
         pareto_by_id = {r.id: int(p) for r, p in zip(rows, pareto, strict=True)}
