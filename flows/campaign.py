@@ -29,10 +29,12 @@ from molgen.pipeline.components import (  # noqa: E402
     build_components,
     build_docking,
     build_generator,
+    component_params,
     resolve_target,
     round_seed,
     seeds_path,
 )
+from molgen.pipeline.keys import scoring_hash, stage_config_hashes  # noqa: E402
 from molgen.store import CandidateStore  # noqa: E402
 
 
@@ -80,14 +82,13 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
         out, seeds_file, hash_json(seeds_file.read_bytes().hex()), batch
     )
     reports.append(asdict(seeds.report))
-    store.write_round(cid, 0, [], [], [], record.seed_rejections(seeds))
+    store.write_round(
+        cid, 0, [], [], [], record.seed_rejections(seeds), scoring_hash=scoring_hash(campaign)
+    )
     seed_smiles = seeds.accepted()["smiles"].tolist()
     logger.info("%d seed molecules from %s", len(seed_smiles), seeds_file)
 
-    gen_config = hash_json(
-        [campaign.generator.model_dump(mode="json"), campaign.budget.molecules_per_round]
-    )
-    score_config = campaign.section_hash("objectives", "scoring")
+    config = stage_config_hashes(campaign, component_params(campaign))
     n_dock = campaign.budget.dock_per_round
     docking_provenance: dict[str, Any] = {}
     if n_dock:
@@ -98,6 +99,7 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
             "receptor_hash": target.receptor_hash(),
             "engine": engine.version,
             "settings": asdict(settings),
+            "cache_key": settings.cache_key(engine.version),
         }
         docking_key = hash_json(docking_provenance)
         logger.info("docking up to %d molecules per round into %s", n_dock, target.name)
@@ -113,23 +115,27 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
         if state is not None:
             generator.load_state_dict(state)
         name = f"round-{k}"
-        generated = generate_task.with_options(task_run_name=f"generate-{name}")(
-            out,
-            k,
-            generator,
+        n_gen, gen_seed = (
             campaign.budget.molecules_per_round,
             round_seed(campaign.seed, k, "generate"),
-            state_hash,
-            gen_config,
+        )
+        generated = generate_task.with_options(task_run_name=f"generate-{name}")(
+            out, k, generator, n_gen, gen_seed, state_hash, config["generate"]
         )
         prepared = prepare_task.with_options(task_run_name=f"prepare-{name}")(
             out, k, generated, seen, batch
         )
         predicted = predict_task.with_options(task_run_name=f"predict-{name}")(
-            out, k, prepared, components.predictors, batch
+            out, k, prepared, components.predictors, batch, config["predict"]
         )
         filtered = filter_task.with_options(task_run_name=f"filter-{name}")(
-            out, k, predicted, components.filters, components.filter_bounds(), batch
+            out,
+            k,
+            predicted,
+            components.filters,
+            components.filter_bounds(),
+            batch,
+            config["filter"],
         )
         rejecting = [("prepare", prepared, "source"), ("predict", predicted, "smiles")]
         rejecting.append(("filter", filtered, "smiles"))
@@ -145,10 +151,11 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
                 campaign.scoring.aggregation,
                 dock,
                 docking_key,
+                config["dock"],
             )
             rejecting.append(("dock", to_score, "smiles"))
         scored = score_task.with_options(task_run_name=f"score-{name}")(
-            out, k, to_score, components.objectives, campaign.scoring.aggregation, score_config
+            out, k, to_score, components.objectives, campaign.scoring.aggregation, config["score"]
         )
         provenance = {
             "generator": generator.provenance(),
@@ -169,10 +176,11 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
             components.predictors,
             components.objectives,
             provenance,
-            hash_json([campaign.store_url, campaign.name]),
+            config["store"],
+            scoring_hash(campaign),
         )
         updated, state = update_task.with_options(task_run_name=f"update-{name}")(
-            out, k, generator, scored, state_hash
+            out, k, generator, generated, scored, state_hash, n_gen, gen_seed, config["update"]
         )
         state_hash = updated.output_hash
         seen.extend(prepared.accepted()["inchikey"].tolist())

@@ -46,7 +46,14 @@ class DockingSettings:
             raise ValueError(f"ligand pH must be between 0 and 14, got {self.ph}")
 
     def hash(self) -> str:
+        """Hash of the settings alone."""
         return hash_json(asdict(self))
+
+    def cache_key(self, engine_version: str) -> str:
+        """The docking cache's key for these settings run by an engine of ``engine_version``
+        (e.g. ``vina-1.2.7``, or ``cli-qvina2 (...)`` naming the program and its version):
+        results of two engines, programs or versions are never shared."""
+        return hash_json({"settings": asdict(self), "engine": engine_version})
 
 
 @dataclass(frozen=True)
@@ -89,4 +96,6 @@ class DockingEngine(Protocol):
         ...
 
 
-DOCKING_ENGINES: Registry[DockingEngine] = Registry("docking engine", "molgen.docking_engines")
+DOCKING_ENGINES: Registry[DockingEngine] = Registry(
+    "docking engine", "molgen.docking_engines", DockingEngine
+)

@@ -21,15 +21,16 @@ def dock_with_cache(
 ) -> list[dict[str, Any]]:
     """Dock ``(inchikey, smiles)`` pairs, reusing and filling the store's docking cache.
 
-    The cache key is (InChIKey, receptor hash, settings hash). Each new result is committed to
-    the store as soon as it finishes, so a run killed during docking redocks only the ligands
-    that had not finished. Timeouts and crashed workers are reported but not cached.
+    The cache key is (InChIKey, receptor hash, settings key), the settings key covering the
+    settings and the engine's version (:meth:`DockingSettings.cache_key`). Each new result is
+    committed to the store as soon as it finishes, so a run killed during docking redocks only
+    the ligands that had not finished. Timeouts and crashed workers are reported but not cached.
 
     Returns:
         One dict per ligand, in input order: ``inchikey, smiles, docking_score`` (kcal/mol, NaN
         if it failed), ``reason`` (None on success) and ``cached`` (True if no docking ran).
     """
-    receptor_hash, settings_hash = target.receptor_hash(), settings.hash()
+    receptor_hash, settings_hash = target.receptor_hash(), settings.cache_key(engine.version)
     keys = [k for k, _ in ligands]
     cached = store.cached_dockings(keys, receptor_hash, settings_hash)
     found: dict[str, dict[str, Any]] = {

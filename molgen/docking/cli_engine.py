@@ -65,7 +65,8 @@ class VinaCLIEngine:
         except (OSError, subprocess.TimeoutExpired) as err:
             raise DockingProgramError(f"{path} --version failed: {err}") from err
         first = (out.stdout or out.stderr).strip().splitlines()
-        self.version = f"cli-{first[0] if first else Path(path).name}"
+        # the program's name and its own version line: both are part of the docking cache key
+        self.version = f"cli-{Path(path).name}" + (f" ({first[0].strip()})" if first else "")
 
     def _args(
         self, receptor: str, ligand: Path, out: Path, target: Target, settings: DockingSettings

@@ -30,10 +30,23 @@ def _dock_chunk(
     ligands: list[tuple[str, str]],
     target: Target,
     settings: DockingSettings,
+    options: dict[str, str] | None = None,
 ) -> list[DockResult]:
-    """Dock one chunk on a Dask worker with one local worker process."""
-    cls = DOCKING_ENGINES.get(engine)
-    return list(cls(workers=1, timeout_s=timeout_s).dock(ligands, target, settings))
+    """Dock one chunk on a Dask worker with one local worker process.
+
+    Raises:
+        RuntimeError: the worker's engine is another version than the one the caller keys
+            its cache with (``options["version"]``): its results would be cached wrongly.
+    """
+    options = dict(options or {})
+    expected = options.pop("version", None)
+    local = DOCKING_ENGINES.get(engine)(workers=1, timeout_s=timeout_s, **options)
+    if expected is not None and local.version != expected:
+        raise RuntimeError(
+            f"Dask worker runs docking engine {local.version!r}, the campaign expects "
+            f"{expected!r}: install the same version on the workers"
+        )
+    return list(local.dock(ligands, target, settings))
 
 
 # The plain function stays importable under its own name so Dask pickles it by reference.
@@ -63,6 +76,7 @@ class DaskFanOut:
         address: a Dask scheduler address (``tcp://host:8786``); or
         local_workers: start a local cluster with this many single-threaded worker processes.
         chunk_size: ligands per task run.
+        program: for ``vina-cli``, the program the workers run (on their ``PATH``).
 
     Workers must be allowed to start processes (``distributed.worker.daemon: False``, set here
     for a local cluster; set ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` on a remote cluster's
@@ -78,6 +92,7 @@ class DaskFanOut:
         address: str | None = None,
         local_workers: int = 0,
         chunk_size: int = 4,
+        program: str | None = None,
     ) -> None:
         if bool(address) == bool(local_workers):
             raise ValueError("give a Dask scheduler address or a number of local workers")
@@ -86,7 +101,8 @@ class DaskFanOut:
         self.address = address
         self.local_workers = local_workers
         self.chunk_size = chunk_size
-        self.version = DOCKING_ENGINES.get(engine)(workers=1).version
+        self.options = {"program": program} if program else {}
+        self.version = DOCKING_ENGINES.get(engine)(workers=1, **self.options).version
 
     def dock(
         self, ligands: Sequence[tuple[str, str]], target: Target, settings: DockingSettings
@@ -123,6 +139,7 @@ class DaskFanOut:
                         "ligands": chunk,
                         "target": target,
                         "settings": settings,
+                        "options": {**self.options, "version": self.version},
                     },
                 ): chunk
                 for chunk in chunks

@@ -16,6 +16,7 @@ import pandas as pd
 
 from molgen.artifacts import StageCheckpoint, hash_json
 from molgen.generators import Generator
+from molgen.pipeline.keys import stage_versions
 from molgen.pipeline.stages import StageOutput, run_stage, stage_folder
 from molgen.predictors import Predictor
 from molgen.scoring import Objective
@@ -41,19 +42,27 @@ def store_stage(
     predictors: Sequence[Predictor],
     objectives: Sequence[Objective],
     provenance: Mapping[str, Any],
-    store_key: str,
+    config_hash: str,
+    scoring_hash: str,
 ) -> StageOutput:
     """Write the round to the candidate store in one transaction.
 
+    The round's candidates and rejections replace what the store held for this round of the
+    campaign (see :meth:`molgen.store.CandidateStore.write_round`).
+
     Args:
         write: ``CandidateStore.write_round`` bound to the campaign (takes ``round_``,
-            ``molecules``, ``predictions``, ``candidates``, ``rejections``).
+            ``molecules``, ``predictions``, ``candidates``, ``rejections``,
+            ``scoring_hash``).
         predicted: the predict stage (its accepted rows become molecules and predictions).
         scored: the score stage (its rows become candidates).
         rejecting: ``(stage name, output, input column)`` of every stage whose rejected rows
             are recorded.
         provenance: recorded with every candidate of the round.
-        store_key: identifies the store and campaign, so a different store is written afresh.
+        config_hash: the store stage's config hash (store and campaign name), so a different
+            store is written afresh.
+        scoring_hash: identifies the objectives and aggregation the scores were computed
+            under (:func:`molgen.pipeline.keys.scoring_hash`).
     """
     pred = predicted.accepted()
     scores = scored.table
@@ -89,12 +98,13 @@ def store_stage(
             predictions=predictions,
             candidates=candidates,
             rejections=rejections,
+            scoring_hash=scoring_hash,
         )
         out = pd.DataFrame({"inchikey": scores["inchikey"], "score": scores["score"]})
         return out, 0, {"rejections": len(rejections), "predictions": len(predictions)}
 
     inputs = [predicted.output_hash, scored.output_hash] + [o.output_hash for _, o, _ in rejecting]
-    key = (hash_json(inputs), hash_json([store_key, provenance]), {"store": "1"})
+    key = (hash_json(inputs), hash_json([config_hash, provenance]), stage_versions("store"))
     folder = stage_folder(output, round_, "store")
     return run_stage(folder, round_, "store", key, len(scores), compute)
 
@@ -109,25 +119,58 @@ def update_stage(
     output: Path,
     round_: int,
     generator: Generator,
+    generated: StageOutput,
     scored: StageOutput,
     state_hash: str,
+    n: int,
+    seed: int,
+    config_hash: str,
 ) -> tuple[StageOutput, dict[str, Any]]:
     """Feed the round's scores back to the generator and save its new state.
+
+    A generator may learn from what it sampled in :meth:`Generator.generate` (the SELFIES
+    agent learns from its sampled sequences), so ``update`` must follow ``generate`` on the
+    same state. When this process skipped the generate stage (its checkpoint matched: a
+    resumed run, or a change of objectives), the generator is first asked again for the
+    round's molecules with the same state and seed, and the answer must equal the generate
+    stage's table.
+
+    Args:
+        generated: the round's generate stage; ``n`` and ``seed`` are its arguments.
+        config_hash: hash of the generator's parameters.
 
     Returns:
         The stage output (the new population) and the generator state to carry to the next
         round (``files/state.json`` in the stage folder).
+
+    Raises:
+        RuntimeError: the generator proposed other molecules than its checkpoint holds (it is
+            not deterministic for a given state and seed).
     """
     folder = stage_folder(output, round_, "update")
 
     def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+        replayed = generated.report.status == "skipped"
+        if replayed and generator.generate(n, seed) != generated.table["smiles"].tolist():
+            raise RuntimeError(
+                f"round {round_}: generator {generator.name!r} proposed other molecules than "
+                f"its generate checkpoint holds for the same state and seed; remove "
+                f"{generated_folder} to generate the round again"
+            )
         generator.update(scored.table["smiles"].tolist(), scored.table["score"].tolist())
         state = generator.state_dict()
         (ckpt.files / "state.json").write_text(json.dumps(state))
-        return pd.DataFrame({"state": [json.dumps(state, sort_keys=True)]}), 0, {}
+        # the table holds the state's hash (its output hash chains into the next round); the
+        # state itself is written once, to files/state.json
+        return pd.DataFrame({"state_sha256": [hash_json(state)]}), 0, {}
 
-    versions = {"generator": f"{generator.name}-{generator.version}"}
-    key = (hash_json([state_hash, scored.output_hash]), "", versions)
+    generated_folder = stage_folder(output, round_, "generate")
+    versions = stage_versions("update", {"generator": f"{generator.name}-{generator.version}"})
+    key = (
+        hash_json([state_hash, generated.output_hash, scored.output_hash]),
+        config_hash,
+        versions,
+    )
     result = run_stage(folder, round_, "update", key, len(scored.table), compute)
     return result, json.loads((folder / "files" / "state.json").read_text())
 
@@ -135,5 +178,7 @@ def update_stage(
 def seed_rejections(seeds: StageOutput) -> list[Rejection]:
     """The seed file's lines that could not be used, as round-0 rejections."""
     table = seeds.table.copy()
-    table["source"] = [s if s else f"<empty line {i + 1}>" for i, s in enumerate(table["source"])]
+    table["source"] = [
+        f"line {n}: {s}" for n, s in zip(table["line"], table["source"], strict=True)
+    ]
     return _rejections("seeds", table, "source")

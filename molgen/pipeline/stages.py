@@ -20,8 +20,10 @@ from tqdm.auto import tqdm
 
 from molgen.artifacts import StageCheckpoint, hash_json, run_batched
 from molgen.chem import mol_from_prepared, prepare_smiles
+from molgen.chem.smiles_file import SmilesEntry, read_smiles_entries
 from molgen.filters import Filter
 from molgen.generators import Generator
+from molgen.pipeline.keys import stage_versions
 from molgen.predictors import Predictor
 from molgen.scoring import Objective, score_table
 from molgen.scoring.objectives import Bound
@@ -108,21 +110,27 @@ def _prepare_rows(items: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source", "smiles", "inchikey", "reason"])
 
 
-def read_smiles_file(path: Path) -> list[str]:
-    """The first column of each line of a SMILES file; empty lines are kept as ``""``."""
-    return [line.split()[0] if line.split() else "" for line in path.read_text().splitlines()]
+def _seed_rows(entries: Sequence[SmilesEntry]) -> pd.DataFrame:
+    table = _prepare_rows([e.smiles for e in entries])
+    table.insert(0, "line", [e.line for e in entries])
+    return table
 
 
 def seeds_stage(output: Path, seeds_file: Path, seeds_hash: str, batch_size: int) -> StageOutput:
-    """Standardize the generator's seed molecules (round 0); bad lines are rejected."""
-    lines = read_smiles_file(seeds_file)
+    """Standardize the generator's seed molecules (round 0); bad lines are rejected.
+
+    The file is read by the rule of :mod:`molgen.chem.smiles_file` (first field of each line;
+    blank lines, ``#`` comments and a ``smiles`` header are not molecules); the table keeps each
+    molecule's line number (``line``) beside what was written there (``source``).
+    """
+    entries = read_smiles_entries(seeds_file)
 
     def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
-        table, reused = run_batched(ckpt, lines, batch_size, _prepare_rows)
+        table, reused = run_batched(ckpt, entries, batch_size, _seed_rows)
         return table, reused, {"source_file": str(seeds_file)}
 
-    key = (seeds_hash, "", {"stage": "seeds-1"})
-    return run_stage(stage_folder(output, 0, "seeds"), 0, "seeds", key, len(lines), compute)
+    key = (seeds_hash, "", stage_versions("seeds"))
+    return run_stage(stage_folder(output, 0, "seeds"), 0, "seeds", key, len(entries), compute)
 
 
 def generate_stage(
@@ -140,7 +148,7 @@ def generate_stage(
         smiles = generator.generate(n, seed)
         return pd.DataFrame({"smiles": smiles}), 0, {"seed": seed}
 
-    versions = {"generator": f"{generator.name}-{generator.version}"}
+    versions = stage_versions("generate", {"generator": f"{generator.name}-{generator.version}"})
     key = (hash_json([input_hash, seed]), config_hash, versions)
     folder = stage_folder(output, round_, "generate")
     return run_stage(folder, round_, "generate", key, n, compute)
@@ -170,25 +178,66 @@ def prepare_stage(
         kept = table[~repeat].reset_index(drop=True)
         return kept, reused, {"duplicates": int(repeat.sum())}
 
-    key = (hash_json([generated.output_hash, seen_keys]), "", {"standardizer": "rdkit-1"})
+    key = (hash_json([generated.output_hash, seen_keys]), "", stage_versions("prepare"))
     folder = stage_folder(output, round_, "prepare")
     return run_stage(folder, round_, "prepare", key, len(smiles), compute)
 
 
+class PredictorFailure(RuntimeError):
+    """A predictor failed in a way that is not a molecule's fault; the stage stops."""
+
+
+_SYSTEM_ERRORS = ("OutOfMemoryError", "AcceleratorError")
+
+
+def _not_the_molecule(err: BaseException) -> bool:
+    """Whether ``err`` says nothing about a molecule: files, memory, the GPU."""
+    if isinstance(err, OSError | MemoryError):
+        return True
+    text = str(err)
+    return type(err).__name__ in _SYSTEM_ERRORS or "CUDA error" in text or "out of memory" in text
+
+
+def _why(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
 def _predict_one(predictor: Predictor, mols: Sequence[Any]) -> tuple[np.ndarray, list[str | None]]:
-    """Predict a batch; if the batch fails, predict molecules one by one to isolate failures."""
+    """Predict a batch; if the batch fails, predict molecules one by one to isolate failures.
+
+    Raises:
+        PredictorFailure: the failure is not a molecule's: an ``OSError`` (a missing weights
+            file), ``MemoryError`` or CUDA error, or every molecule of a batch of several
+            failing with the same error. A molecule-specific failure is returned as that
+            molecule's rejection reason instead.
+    """
     k = len(predictor.outputs)
     try:
         values = np.asarray(predictor.predict(mols), dtype=float)
         reasons: list[str | None] = [None] * len(mols)
-    except Exception:  # a plug-in may raise anything: isolate the molecule(s) that fail
+    except Exception as err:  # a plug-in may raise anything: isolate the molecule(s) that fail
+        if _not_the_molecule(err):
+            raise PredictorFailure(
+                f"predictor {predictor.name!r} failed on a batch of {len(mols)}: {_why(err)}"
+            ) from err
         values = np.full((len(mols), k), np.nan)
         reasons = [None] * len(mols)
+        errors: list[BaseException] = []
         for i, mol in enumerate(mols):
             try:
                 values[i] = np.asarray(predictor.predict([mol]), dtype=float).reshape(k)
-            except Exception as err:  # recorded as this molecule's rejection reason
-                reasons[i] = f"predictor {predictor.name} failed: {type(err).__name__}: {err}"
+            except Exception as one:  # recorded as this molecule's rejection reason
+                if _not_the_molecule(one):
+                    raise PredictorFailure(
+                        f"predictor {predictor.name!r} failed: {_why(one)}"
+                    ) from one
+                errors.append(one)
+                reasons[i] = f"predictor {predictor.name} failed: {_why(one)}"
+        if len(mols) > 1 and len(errors) == len(mols) and len({_why(e) for e in errors}) == 1:
+            raise PredictorFailure(
+                f"predictor {predictor.name!r} failed the same way on every molecule of a batch "
+                f"of {len(mols)}: {_why(errors[0])}"
+            ) from errors[0]
     if values.shape != (len(mols), k):
         raise ValueError(
             f"predictor {predictor.name!r} returned shape {values.shape}, expected {(len(mols), k)}"
@@ -202,8 +251,14 @@ def predict_stage(
     prepared: StageOutput,
     predictors: Sequence[Predictor],
     batch_size: int,
+    config_hash: str,
 ) -> StageOutput:
-    """Run every predictor on the prepared molecules, in checkpointed batches."""
+    """Run every predictor on the prepared molecules, in checkpointed batches.
+
+    A molecule a predictor fails on is rejected with the reason and the rest go on; a failure
+    that is not the molecule's (see :func:`_predict_one`) stops the stage with
+    :class:`PredictorFailure`, keeping the batches already finished.
+    """
     rows = prepared.accepted()[["inchikey", "smiles"]].to_records(index=False).tolist()
     columns = [spec.name for p in predictors for spec in p.outputs]
     bar = _progress(len(rows), f"round {round_} predict")
@@ -229,8 +284,8 @@ def predict_stage(
             table = batch([])
         return table, reused, {}
 
-    versions = {p.name: p.version for p in predictors}
-    key = (prepared.output_hash, hash_json(columns), versions)
+    versions = stage_versions("predict", {p.name: p.version for p in predictors})
+    key = (prepared.output_hash, config_hash, versions)
     folder = stage_folder(output, round_, "predict")
     return run_stage(folder, round_, "predict", key, len(rows), compute)
 
@@ -242,6 +297,7 @@ def filter_stage(
     filters: Sequence[Filter],
     objectives: Sequence[Objective | Bound],
     batch_size: int,
+    config_hash: str,
 ) -> StageOutput:
     """Apply structural alerts, rule sets and hard bounds (objectives' and filters.bounds)."""
     table = predicted.accepted()
@@ -271,9 +327,8 @@ def filter_stage(
             out = batch([])
         return out, reused, {"rejected": int(out["reason"].notna().sum())}
 
-    bounds = [(o.value, o.lower, o.upper) for o in objectives]
-    versions = {f.name: f.version for f in filters}
-    key = (predicted.output_hash, hash_json(bounds), versions)
+    versions = stage_versions("filter", {f.name: f.version for f in filters})
+    key = (predicted.output_hash, config_hash, versions)
     return run_stage(
         stage_folder(output, round_, "filter"), round_, "filter", key, len(records), compute
     )
@@ -289,13 +344,18 @@ def dock_stage(
     aggregation: str,
     dock: Callable[[list[tuple[str, str]]], list[dict[str, Any]]],
     docking_key: str,
+    config_hash: str,
 ) -> StageOutput:
     """Dock the ``n_dock`` best filtered molecules by pre-docking score.
 
     Args:
         dock: docks ``(inchikey, smiles)`` pairs through the store's cache (see
             :func:`molgen.docking.cached.dock_with_cache`), returning one row per ligand.
-        docking_key: hash of the target, engine and settings.
+        docking_key: hash of the receptor, the engine (name, program, version) and the
+            settings: an input of the stage, beside the filtered molecules.
+        config_hash: hash of the settings that decide the stage's output
+            (:func:`molgen.pipeline.keys.stage_configs`: the selection objectives and
+            aggregation, ``dock_per_round``, the docking objectives' bounds, the settings).
 
     Molecules not chosen keep a NaN ``docking_score``; molecules whose docking failed, or whose
     score breaks a docking objective's bound, are rejected with the reason. A killed stage
@@ -327,8 +387,7 @@ def dock_stage(
         cached = sum(r["cached"] for r in results.values())
         return out, 0, {"docked": len(results), "cached": cached}
 
-    bounds = [(o.value, o.lower, o.upper) for o in docking_objectives]
-    key = (filtered.output_hash, hash_json([n_dock, docking_key, bounds]), {"dock": "1"})
+    key = (hash_json([filtered.output_hash, docking_key]), config_hash, stage_versions("dock"))
     folder = stage_folder(output, round_, "dock")
     return run_stage(folder, round_, "dock", key, len(table), compute)
 
@@ -350,6 +409,6 @@ def score_stage(
         out = out.sort_values(["score", "inchikey"], ascending=[False, True], kind="stable")
         return out.reset_index(drop=True), 0, {}
 
-    key = (filtered.output_hash, config_hash, {"scoring": "1"})
+    key = (filtered.output_hash, config_hash, stage_versions("score"))
     folder = stage_folder(output, round_, "score")
     return run_stage(folder, round_, "score", key, len(table), compute)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from support import campaign_store, kill_run_when, store_top
 
 from molgen.config import load_campaign
 from molgen.store import CandidateStore
@@ -25,22 +21,13 @@ def _run(path: Path) -> list[dict]:
 
 
 def _top(path: Path) -> list[tuple]:
-    c = load_campaign(path)
-    store = CandidateStore(c.store_url)
-    try:
-        rows = store.top(c.name)
-    finally:
-        store.close()
+    rows = store_top(path)
     return [(r["rank"], r["inchikey"], round(r["score"], 10), r["round"]) for r in rows]
 
 
 def _counts(path: Path) -> dict:
-    c = load_campaign(path)
-    store = CandidateStore(c.store_url)
-    try:
-        return store.counts(c.name)
-    finally:
-        store.close()
+    with campaign_store(path) as (name, store):
+        return store.counts(name)
 
 
 def test_flow_runs_then_skips_everything(prefect_api, write_campaign):
@@ -104,9 +91,10 @@ def test_bad_seeds_are_rejected_and_run_finishes(prefect_api, write_campaign, da
     store = CandidateStore(c.store_url)
     rejected = {r["input"]: r["reason"] for r in store.rejections(c.name) if r["stage"] == "seeds"}
     store.close()
-    assert set(rejected) == {"<empty line 2>", "C1CC", "C(C)(C)(C)(C)C", "this"}
-    assert "unclosed ring" in rejected["C1CC"]
-    assert "valence" in rejected["C(C)(C)(C)(C)C"].lower()
+    # blank lines are not molecules; each rejection names the line and what it held
+    assert set(rejected) == {"line 3: C1CC", "line 4: C(C)(C)(C)(C)C", "line 5: this"}
+    assert "unclosed ring" in rejected["line 3: C1CC"]
+    assert "valence" in rejected["line 4: C(C)(C)(C)(C)C"].lower()
     assert len(_top(path)) > 0
 
 
@@ -117,27 +105,8 @@ def test_killed_run_resumes_to_same_candidates(prefect_api, write_campaign):
 
     path = write_campaign(folder="killed", slow=True)
     out = load_campaign(path).output
-    env = {**os.environ, "PREFECT_API_URL": prefect_api}
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(Path(__file__).parents[1] / "data" / "plugins"), env.get("PYTHONPATH", "")]
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "molgen.cli.main", "run", str(path)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     parts = out / "round-2" / "predict" / "parts"
-    deadline = time.monotonic() + 240
-    try:
-        while not any(parts.glob("*/batch-00001.parquet")):
-            assert proc.poll() is None, "run ended before it could be killed"
-            assert time.monotonic() < deadline, "predict stage of round 2 never started"
-            time.sleep(0.05)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    kill_run_when(path, parts, "batch-00001.parquet", prefect_api, "round 2's second batch")
     assert not (out / "round-2" / "predict" / "manifest.json").exists()
 
     reports = _run(path)

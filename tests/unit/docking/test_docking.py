@@ -126,3 +126,37 @@ def test_same_seed_docks_to_same_score(abl1):
     assert first.score == again.score
     with pytest.raises(ValueError, match="0 means random"):
         DockingSettings(seed=0)
+
+
+class RelabelledEngine(CountingEngine):
+    """The real Vina engine presented as another version (a future Vina, another program)."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__()
+        self.version = version
+
+
+def test_engines_of_other_versions_never_share_cache_rows(tmp_path, abl1):
+    store = CandidateStore(f"sqlite:///{tmp_path / 's.sqlite'}")
+    ligands = [(PHENOL.inchikey, PHENOL.smiles)]
+    current, future = CountingEngine(), RelabelledEngine("vina-9.9.9")
+    dock_with_cache(ligands, current, abl1, FAST, store)
+    rows = dock_with_cache(ligands, future, abl1, FAST, store)
+    assert future.docked == [PHENOL.inchikey] and not rows[0]["cached"]
+    current.docked.clear()
+    assert dock_with_cache(ligands, current, abl1, FAST, store)[0]["cached"]
+    assert current.docked == []
+    assert FAST.cache_key(current.version) != FAST.cache_key(future.version)
+
+
+def test_vina_cli_version_names_the_program(tmp_path):
+    from molgen.docking.cli_engine import VinaCLIEngine
+
+    versions = {}
+    for program in ("qvina2", "smina"):
+        exe = tmp_path / program
+        exe.write_text("#!/bin/sh\necho 'AutoDock Vina 1.1.2'\n")  # both print Vina's line
+        exe.chmod(0o755)
+        versions[program] = VinaCLIEngine(program=str(exe)).version
+    assert versions["qvina2"].startswith("cli-qvina2") and "1.1.2" in versions["qvina2"]
+    assert FAST.cache_key(versions["qvina2"]) != FAST.cache_key(versions["smina"])
