@@ -11,7 +11,11 @@ dockstring's DRD2 receptor and box, with:
 
 Each time is the wall clock for the whole set, from SMILES to scores: ligand preparation, grid
 maps and worker start-up included. The last line printed is one JSON object with the headline
-numbers. Usage::
+numbers. dockstring calls Open Babel's ``obabel``, which molgen's ``bench`` extra installs
+(``openbabel-wheel``); the script looks for it on PATH and in this interpreter's folder. If
+either side fails on any ligand (or ``obabel`` is missing), the script exits with status 1 and
+says which side failed, on which ligands and why, and prints no speed-up or correlation
+(``failure_rule.py``). Usage::
 
     python benchmarks/docking.py            # full run, about 8 minutes on 2 cores
     python benchmarks/docking.py --quick    # 3 ligands, a smoke run
@@ -24,6 +28,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -31,6 +36,8 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from failure_rule import BenchmarkFailed, require_scored, speedup
 
 # (name, SMILES): neutral parent molecules as a campaign would hand them over. Stereocentres are
 # fixed so that both pipelines dock the same stereoisomer.
@@ -52,6 +59,7 @@ QUICK = ["haloperidol", "clozapine", "caffeine"]
 TARGET = "DRD2"
 CURVE = (1, 2, 4, 8)
 DEFAULT_EXHAUSTIVENESS = 1  # the campaign default chosen from this benchmark (RESULTS.md)
+SEED_KEYS = ("seconds", "speedup", "spearman_dockstring", "spearman_exh8")
 
 
 def dock_dockstring(ligands: list[tuple[str, str]]) -> dict[str, Any]:
@@ -61,35 +69,63 @@ def dock_dockstring(ligands: list[tuple[str, str]]) -> dict[str, Any]:
     t0 = time.perf_counter()
     target = load_target(TARGET)
     scores: dict[str, float | None] = {}
+    reasons: dict[str, str] = {}
     for name, smiles in ligands:
         try:
             score, _ = target.dock(smiles)
         except Exception as err:  # dockstring raises many error types; record and go on
-            print(f"dockstring failed on {name}: {err}", file=sys.stderr)
+            reasons[name] = f"{type(err).__name__}: {err}"
             score = None
         scores[name] = score
-    return {"seconds": time.perf_counter() - t0, "scores": scores}
+    return {"seconds": time.perf_counter() - t0, "scores": scores, "reasons": reasons}
 
 
-def run_dockstring(ligands: list[tuple[str, str]]) -> dict[str, Any]:
-    """dockstring in a subprocess, with this interpreter's bin/ (obabel) first on PATH."""
+def dockstring_env() -> dict[str, str]:
+    """This process's environment with this interpreter's folder (the venv's bin/, where the
+    ``bench`` extra puts ``obabel``) first on PATH, also when the venv is not activated."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def require_obabel(env: dict[str, str], n: int) -> None:
+    """Stop before any docking unless dockstring will find a working Open Babel 3.1 ``obabel``."""
+    obabel = shutil.which("obabel", path=env["PATH"])
+    if obabel is None:
+        why = f"Open Babel's `obabel` is not on PATH ({env['PATH']})"
+    else:
+        proc = subprocess.run([obabel, "-V"], env=env, capture_output=True, text=True, check=False)
+        if proc.returncode == 0 and proc.stdout.startswith("Open Babel 3.1"):
+            return
+        why = f"`{obabel} -V` answered {proc.returncode}: {(proc.stdout + proc.stderr).strip()}"
+    raise BenchmarkFailed(
+        "dockstring",
+        f"it cannot dock any of the {n} ligands: {why}; dockstring calls `obabel`, which "
+        "molgen's bench extra installs (pip install -e '.[bench]')",
+    )
+
+
+def run_dockstring(ligands: list[tuple[str, str]], env: dict[str, str]) -> dict[str, Any]:
+    """dockstring in a subprocess; stops unless it scored every ligand."""
     names = ",".join(name for name, _ in ligands)
     cmd = [sys.executable, __file__, "--dockstring-worker", names]
     with CpuMeter() as meter:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise SystemExit(f"dockstring run failed:\n{proc.stderr[-3000:]}")
+        raise BenchmarkFailed(
+            "dockstring", f"its process exited {proc.returncode}:\n{proc.stderr[-3000:]}"
+        )
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out.update(background_cpu_s=meter.background_cpu_s, load_before=meter.load)
+    out.update(side="dockstring", background_cpu_s=meter.background_cpu_s, load_before=meter.load)
+    require_scored("dockstring", [name for name, _ in ligands], out)
     return out
 
 
 def run_molgen(
     ligands: list[tuple[str, str]], exhaustiveness: int, seed: int, args: Any
 ) -> dict[str, Any]:
-    """molgen's VinaEngine on the whole set, with a fresh pool (maps computed anew)."""
+    """molgen's VinaEngine on the whole set, with a fresh pool (maps computed anew); stops
+    unless it scored every ligand."""
     from molgen.docking import DockingSettings, VinaEngine
     from molgen.targets import get_target
 
@@ -97,16 +133,17 @@ def run_molgen(
     with CpuMeter() as meter:
         engine = VinaEngine(workers=args.workers)
         results = list(engine.dock(ligands, get_target(TARGET), settings))
-    for r in results:
-        if r.reason:
-            print(f"molgen failed on {r.key} (exhaustiveness {exhaustiveness}): {r.reason}")
-    return {
+    out = {
+        "side": f"molgen (exhaustiveness {exhaustiveness}, seed {seed})",
         "seconds": meter.seconds,
         "background_cpu_s": meter.background_cpu_s,
         "load_before": meter.load,
         "scores": {r.key: r.score for r in results},
+        "reasons": {r.key: r.reason for r in results if r.reason},
         "workers": engine.workers,
     }
+    require_scored(out["side"], [name for name, _ in ligands], out)
+    return out
 
 
 class CpuMeter:
@@ -143,14 +180,31 @@ def _own() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def spearman(a: dict[str, float | None], b: dict[str, float | None]) -> float:
-    """Spearman's rho over the ligands both runs scored."""
+def spearman(names: list[str], a: dict[str, float], b: dict[str, float]) -> float:
+    """Spearman's rho of two complete runs over ``names`` (NaN below 3 ligands)."""
     from scipy.stats import spearmanr
 
-    keys = [k for k in a if a[k] is not None and b.get(k) is not None]
-    if len(keys) < 3:
+    if len(names) < 3:
         return float("nan")
-    return float(spearmanr([a[k] for k in keys], [b[k] for k in keys]).statistic)
+    return float(spearmanr([a[k] for k in names], [b[k] for k in names]).statistic)
+
+
+def compare(names: list[str], m: dict[str, Any], ds: dict[str, Any], exh8: dict[str, Any]) -> dict:
+    """One molgen run ``m`` against dockstring's ``ds`` and molgen's exhaustiveness 8 ``exh8``.
+
+    Stops with the reason (``BenchmarkFailed``, exit status 1) unless all three runs scored
+    every ligand in ``names``: no speed-up or correlation comes from a failed run.
+    """
+    for run in (m, ds, exh8):
+        require_scored(run["side"], names, run)
+    return {
+        "seconds": round(m["seconds"], 1),
+        "ligands_per_min": per_min(len(names), m["seconds"]),
+        "speedup": speedup("dockstring", ds["seconds"], m["side"], m["seconds"]),
+        "spearman_dockstring": round(spearman(names, m["scores"], ds["scores"]), 3),
+        "spearman_exh8": round(spearman(names, m["scores"], exh8["scores"]), 3),
+        "background_cpu_s": round(m["background_cpu_s"], 1),
+    }
 
 
 def per_min(n: int, seconds: float) -> float:
@@ -187,7 +241,10 @@ def main() -> None:
         return
 
     ligands = [lig for lig in LIGANDS if lig[0] in QUICK] if args.quick else LIGANDS
+    names = [name for name, _ in ligands]
     n = len(ligands)
+    env = dockstring_env()
+    require_obabel(env, n)  # before minutes of molgen docking, not after
     default_exh = args.default_exhaustiveness
     curve = sorted({int(x) for x in args.curve.split(",")} | {8, default_exh})
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -199,7 +256,7 @@ def main() -> None:
         print(f"  molgen exhaustiveness {exh}: {molgen[exh]['seconds']:.1f} s", flush=True)
     other_seeds = range(args.seed + 1, args.seed + args.default_seeds)
     seed_runs = {s: run_molgen(ligands, default_exh, s, args) for s in other_seeds}
-    ds = run_dockstring(ligands)
+    ds = run_dockstring(ligands, env)
     print(f"  dockstring exhaustiveness 8: {ds['seconds']:.1f} s", flush=True)
 
     print("\nscores (kcal/mol)")
@@ -215,15 +272,7 @@ def main() -> None:
     )
     curve_rows = {}
     for exh in curve:
-        m = molgen[exh]
-        row = {
-            "seconds": round(m["seconds"], 1),
-            "ligands_per_min": per_min(n, m["seconds"]),
-            "speedup": round(ds["seconds"] / m["seconds"], 2),
-            "spearman_dockstring": round(spearman(m["scores"], ds["scores"]), 3),
-            "spearman_exh8": round(spearman(m["scores"], molgen[8]["scores"]), 3),
-            "background_cpu_s": round(m["background_cpu_s"], 1),
-        }
+        row = compare(names, molgen[exh], ds, molgen[8])
         curve_rows[str(exh)] = row
         print(
             f"{exh:>14}  {row['seconds']:>7}  {row['ligands_per_min']:>11}  "
@@ -234,12 +283,8 @@ def main() -> None:
 
     seed_rows = {str(args.seed): curve_rows[str(default_exh)]}
     for seed, m in seed_runs.items():
-        seed_rows[str(seed)] = {
-            "seconds": round(m["seconds"], 1),
-            "speedup": round(ds["seconds"] / m["seconds"], 2),
-            "spearman_dockstring": round(spearman(m["scores"], ds["scores"]), 3),
-            "spearman_exh8": round(spearman(m["scores"], molgen[8]["scores"]), 3),
-        }
+        row = compare(names, m, ds, molgen[8])
+        seed_rows[str(seed)] = {k: row[k] for k in SEED_KEYS}
     print(f"\ndefault exhaustiveness {default_exh} with other seeds (Spearman, speed-up)")
     for seed, row in seed_rows.items():
         print(

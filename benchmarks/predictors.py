@@ -11,7 +11,10 @@ All three predict from SMILES, featurization included, on the same 10,000 MOSES 
 - ADMET-AI: its default 41 endpoints on the first ``--admet-n`` molecules.
 
 The last line printed is one JSON object. ``--stream N`` instead streams N molecules (the 10,000
-repeated) through the shipped model and reports throughput and peak memory.
+repeated) through the shipped model and reports throughput and peak memory. If molgen, DeepChem
+or ADMET-AI fails on any molecule (rejects it, or gives it no finite value), the script exits
+with status 1 and says which side failed, on which molecules and why, and prints no speed-up
+(``failure_rule.py``).
 
     python benchmarks/predictors.py
     python benchmarks/predictors.py --stream 1000000
@@ -33,6 +36,11 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from failure_rule import require_every, speedup
+
+from molgen.chem.smiles_file import read_smiles
 
 ROOT = Path(__file__).resolve().parents[1]
 MOLECULES = ROOT / "data" / "moses" / "test_10k.smi"
@@ -64,10 +72,15 @@ def run_molgen(smiles: list[str], device: str, workers: int | None) -> dict[str,
     list(predictor.predict_smiles(smiles[:2048], workers=workers))  # warm-up (pool, kernels)
     t0 = time.perf_counter()
     n = rejected = 0
+    failures: dict[str, str] = {}
     for values, reasons in predictor.predict_smiles(smiles, workers=workers):
+        why = dict(reasons)
+        for i in np.flatnonzero(~np.isfinite(values).all(axis=1)):
+            failures[_name(n + i, smiles)] = why.get(i, "no finite prediction")
         n += len(values)
         rejected += len(reasons)
     seconds = time.perf_counter() - t0
+    require_every("molgen (solubility model)", failures, len(smiles))
     return {
         "seconds": round(seconds, 2),
         "mols_per_s": round(n / seconds, 1),
@@ -90,13 +103,21 @@ def run_deepchem(smiles: list[str], hidden: int) -> dict[str, Any]:
     with contextlib.redirect_stdout(io.StringIO()):
         features = featurizer.featurize(smiles)
     t1 = time.perf_counter()
-    model.predict(dc.data.NumpyDataset(features))
+    # DeepChem stands an empty array in for a molecule it could not featurize (and logs why)
+    unread = [i for i, f in enumerate(features) if isinstance(f, np.ndarray) and f.size == 0]
+    side = "DeepChem (DMPNNModel)"
+    require_every(side, {_name(i, smiles): "DMPNNFeaturizer failed" for i in unread}, len(smiles))
     t2 = time.perf_counter()
+    predicted = model.predict(dc.data.NumpyDataset(features))
+    t3 = time.perf_counter()
+    bad = np.flatnonzero(~np.isfinite(predicted.reshape(len(smiles), -1)).all(axis=1))
+    require_every(side, {_name(i, smiles): "no finite prediction" for i in bad}, len(smiles))
+    seconds = (t1 - t0) + (t3 - t2)  # the checks in between are not DeepChem's time
     return {
-        "seconds": round(t2 - t0, 2),
+        "seconds": round(seconds, 2),
         "featurize_seconds": round(t1 - t0, 2),
-        "predict_seconds": round(t2 - t1, 2),
-        "mols_per_s": round(len(smiles) / (t2 - t0), 1),
+        "predict_seconds": round(t3 - t2, 2),
+        "mols_per_s": round(len(smiles) / seconds, 1),
         "params": n_params(model.model),
         "hidden": hidden,
     }
@@ -111,10 +132,15 @@ def run_admet(smiles: list[str]) -> dict[str, Any]:
     predictor = ADMETAIPredictor()
     load = time.perf_counter() - t0
     mols = [Chem.MolFromSmiles(s) for s in smiles]
+    side = "ADMET-AI"
+    unread = {_name(i, smiles): "RDKit cannot read it" for i, m in enumerate(mols) if m is None}
+    require_every(side, unread, len(smiles))
     predictor.predict(mols[:32])
     t0 = time.perf_counter()
-    predictor.predict(mols)
+    values = predictor.predict(mols)
     seconds = time.perf_counter() - t0
+    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    require_every(side, {_name(i, smiles): "no finite prediction" for i in bad}, len(smiles))
     return {
         "n": len(smiles),
         "seconds": round(seconds, 2),
@@ -159,7 +185,7 @@ def main() -> None:
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    smiles = MOLECULES.read_text().split()[: args.n]
+    smiles = read_smiles(MOLECULES)[: args.n]
     if args.stream:
         print(json.dumps(stream(args.stream, smiles, device, args.workers)))
         return
@@ -176,7 +202,7 @@ def main() -> None:
         "n": len(smiles),
         "molgen_mols_per_s": molgen["mols_per_s"],
         "deepchem_mols_per_s": deepchem["mols_per_s"],
-        "speedup": round(molgen["mols_per_s"] / deepchem["mols_per_s"], 2),
+        "speedup": speedup("DeepChem", deepchem["seconds"], "molgen", molgen["seconds"]),
         "target_speedup": 5.0,
         "admet_ai_mols_per_s": admet["mols_per_s"] if admet else None,
         "peak_rss_mb": peak_rss_mb(),
@@ -190,6 +216,10 @@ def main() -> None:
         "date": started,
     }
     print(json.dumps(summary))
+
+
+def _name(i: int, smiles: list[str]) -> str:
+    return f"molecule {i} ({smiles[i]})"
 
 
 def _matching_width(params: int) -> int:
