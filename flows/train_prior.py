@@ -18,7 +18,7 @@ configure_prefect_defaults()
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from molgen.chem.smiles_file import read_smiles  # noqa: E402
+from molgen.chem.smiles_file import read_smiles_entries  # noqa: E402
 from molgen.generators.selfies_lm.card import write_prior_card  # noqa: E402
 from molgen.generators.selfies_lm.train import (  # noqa: E402
     encode_all,
@@ -31,9 +31,16 @@ from molgen.generators.selfies_lm.train import (  # noqa: E402
 
 @task(name="read-molecules", cache_policy=NO_CACHE, persist_result=False)
 def read_task(smiles_file: str | None, n: int, seed: int) -> list[str]:
-    if smiles_file:
-        return read_smiles(smiles_file)
-    return moses_subset(n, seed)
+    """The training SMILES: the file's (a line that is not UTF-8 is logged and left out), or
+    ``n`` MOSES molecules drawn with ``seed``."""
+    if not smiles_file:
+        return moses_subset(n, seed)
+    entries = read_smiles_entries(smiles_file)
+    logger = get_run_logger()
+    for entry in entries:
+        if entry.error is not None:
+            logger.warning("%s line %d rejected: %s", smiles_file, entry.line, entry.error)
+    return [entry.smiles for entry in entries if entry.error is None]
 
 
 @task(name="encode-selfies", cache_policy=NO_CACHE, persist_result=False)

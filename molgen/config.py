@@ -397,14 +397,24 @@ def load_campaign(path: str | Path) -> Campaign:
     """Read and validate a campaign file.
 
     Raises:
-        CampaignError: the file is missing, is not TOML, or fails validation; the message names
-            the file, each failing field path and the reason.
+        CampaignError: the file is missing, is not UTF-8 (the message gives the byte offset),
+            is not TOML, or fails validation; the message names the file, each failing field
+            path and the reason.
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as err:
         raise CampaignError(f"{path}: cannot read campaign file: {err.strerror}") from err
+    body = raw.removeprefix(b"\xef\xbb\xbf")  # an editor's byte-order mark; TOML is UTF-8
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = err.start + len(raw) - len(body)
+        raise CampaignError(
+            f"{path}: not valid UTF-8 at byte offset {offset} (byte 0x{raw[offset]:02x}); "
+            "TOML files are UTF-8: save it as UTF-8"
+        ) from err
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -39,6 +39,30 @@ class Target:
         h.update(repr((self.center, self.size)).encode())
         return h.hexdigest()
 
+    def receptor_pdb(self) -> str:
+        """The receptor as PDB text (for viewers such as PyMOL): see :func:`pdbqt_to_pdb`."""
+        return pdbqt_to_pdb(self.receptor.read_text())
+
+
+# AutoDock atom types that are not element symbols (the rest are: C, N, Fe, Zn, ...)
+_AD_ELEMENTS = {"A": "C", "NA": "N", "NS": "N", "OA": "O", "OS": "O", "SA": "S", "HD": "H"}
+
+
+def pdbqt_to_pdb(text: str) -> str:
+    """A PDBQT receptor as PDB: each ATOM/HETATM record keeps its PDB columns (1-66: names,
+    residue, coordinates, occupancy, B-factor) and gets its element (columns 77-78) from the
+    AutoDock atom type; partial charges, types and other records are dropped, TER kept.
+    """
+    out = []
+    for line in text.splitlines():
+        if line.startswith(("ATOM", "HETATM")):
+            ad_type = line[77:].strip()
+            element = _AD_ELEMENTS.get(ad_type, ad_type)
+            out.append(f"{line[:66]:<66}{element.upper():>12}")
+        elif line.startswith("TER"):
+            out.append("TER")
+    return "\n".join([*out, "END", ""])
+
 
 def _targets_dir() -> Path:
     spec = importlib.util.find_spec("dockstring")
@@ -61,6 +85,15 @@ def _parse_box(path: Path) -> tuple[tuple[float, float, float], tuple[float, flo
     except KeyError as err:
         raise TargetError(f"{path}: box file lacks {err.args[0]}") from err
     return center, size
+
+
+NO_PROTEIN_NAMES = (
+    "dockstring ships no protein names or source PDB ids for its targets (only each "
+    "receptor's PDBQT file and box), so none are listed here"
+)
+"""Why ``molgen targets`` lists no protein names: the installed dockstring has no table of them
+(its ``resources/targets`` folder holds ``<name>_target.pdbqt`` and ``<name>_conf.txt`` only,
+and the PDBQT headers carry no PDB id)."""
 
 
 @cache

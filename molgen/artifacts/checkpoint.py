@@ -34,6 +34,8 @@ from typing import Any
 
 import pandas as pd
 
+from molgen import stop
+
 MANIFEST = "manifest.json"
 DATA = "data.parquet"
 _WRITE_TRIES = 5
@@ -231,6 +233,9 @@ def run_batched(
 
     Returns:
         ``(table, n_reused)``: all batches' rows in order, and how many batches were reused.
+
+    Raises:
+        molgen.stop.StopRequested: a stop was requested; the batches finished so far are saved.
     """
     done = set(ckpt.done_batches(batch_size=batch_size))
     frames: list[pd.DataFrame] = []
@@ -246,6 +251,7 @@ def run_batched(
         frames.append(df)
         if progress is not None:
             progress(len(batch))
+        stop.check(f"{ckpt.folder.parent.name}/{ckpt.folder.name}")  # after the batch is saved
     nonempty = [f for f in frames if len(f)]
     if nonempty:
         table = pd.concat(nonempty, ignore_index=True)

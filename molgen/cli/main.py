@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import re
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +10,10 @@ import typer
 from rich.table import Table
 
 from molgen.cli import models as _model_commands
+from molgen.cli import results as _result_commands
 from molgen.cli.common import configure_logging, console, err_console, fail
-from molgen.config import Campaign, CampaignError, load_campaign
+from molgen.cli.common import load as _load
+from molgen.config import CampaignError
 from molgen.prefect_env import configure_prefect_defaults
 
 app = typer.Typer(
@@ -25,25 +23,18 @@ app = typer.Typer(
 )
 
 
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-def _load(path: Path) -> Campaign:
-    try:
-        return load_campaign(path)
-    except CampaignError as err:
-        raise fail(str(err)) from err
-
-
 @app.command()
 def targets() -> None:
     """List the bundled protein targets with their docking boxes (centre and size, Å)."""
-    from molgen.targets import bundled_targets
+    from molgen.targets import NO_PROTEIN_NAMES, bundled_targets
 
-    table = Table("target", "centre (x, y, z)", "size (x, y, z)", title="bundled targets")
+    table = Table(
+        "target",
+        "centre (x, y, z)",
+        "size (x, y, z)",
+        title="bundled targets",
+        caption=NO_PROTEIN_NAMES,
+    )
     for t in bundled_targets().values():
         table.add_row(
             t.name,
@@ -75,27 +66,60 @@ def init(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     _load(path)  # the template must validate
-    console.print(f"wrote {path}: run it with [bold]molgen run {path}[/]")
+    console.print(f"wrote {path}: run it with molgen run {path}")
 
 
 @app.command()
 def run(
     campaign_file: Annotated[Path, typer.Argument(help="campaign TOML file")],
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+    debug: Annotated[bool, typer.Option(help="show tracebacks of errors")] = False,
 ) -> None:
-    """Run a campaign, or resume it: stages whose checkpoint matches are skipped."""
+    """Run a campaign, or resume it: stages whose checkpoint matches are skipped.
+
+    Ctrl-C or SIGTERM stops it after the current batch is saved (exit status 130 or 143); run
+    the same command again to resume. A second Ctrl-C exits at once.
+    """
+    from molgen import stop
+    from molgen.cli import running
+
     campaign = _load(campaign_file)
     configure_logging(verbose)
     configure_prefect_defaults()
-    from flows.campaign import campaign_flow
-    from molgen.pipeline.components import build_components, component_params
-
     try:  # fail fast, before Prefect starts
-        component_params(campaign)  # every component resolved, checked, its params validated
-        build_components(campaign)  # predictors start; every objective has a value
-    except CampaignError as err:
+        running.preflight(campaign)
+    except (CampaignError, OSError) as err:
         raise fail(f"{campaign_file}: {err}") from err
-    reports = campaign_flow(str(campaign_file.resolve()))
+    from flows.campaign import campaign_flow
+
+    try:
+        with (
+            running.stop_on_signals(),
+            running.prefect_api(),
+            running.quiet_prefect_errors(not debug),
+        ):
+            reports = running.call_in_thread(campaign_flow, str(campaign_file.resolve()))
+    except stop.StopRequested as err:
+        err_console.print(
+            f"stopped in {err.where}; finished work is saved: run `molgen run {campaign_file}` "
+            "to resume",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(code=stop.exit_status(err.signum)) from err
+    except CampaignError as err:
+        if debug:
+            raise
+        raise fail(f"{campaign_file}: {err}") from err
+    except Exception as err:  # one line, not pages of Prefect and rich tracebacks
+        if debug:
+            raise
+        err_console.print(
+            f"error: {type(err).__name__}: {err} (--debug shows the traceback)",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(code=1) from err
     table = Table(
         "round", "stage", "status", "in", "out", "rejected", "seconds", title=campaign.name
     )
@@ -117,111 +141,12 @@ def run(
         console.print(f"all {skipped} stages skipped: nothing was recomputed")
     else:
         console.print(f"{len(reports) - skipped} stages computed, {skipped} skipped")
-    console.print(f"top candidates: [bold]molgen top {campaign_file}[/]")
+    console.print(f"top candidates: molgen top {campaign_file}")
 
 
-def _rows(campaign: Campaign, n: int | None) -> list[dict]:
-    from molgen.store import CandidateStore, StoreError
-
-    store = CandidateStore(campaign.store_url)
-    try:
-        return store.top(campaign.name, n)
-    except StoreError as err:
-        raise fail(f"{err}; run `molgen run` first") from err
-    finally:
-        store.close()
-
-
-@app.command()
-def top(
-    campaign_file: Annotated[Path, typer.Argument(help="campaign TOML file")],
-    n: Annotated[int, typer.Option("--n", "-n", min=1, help="how many candidates")] = 20,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
-    image: Annotated[
-        Path | None, typer.Option(help="also draw the candidates as a PNG grid to this file")
-    ] = None,
-) -> None:
-    """Show a campaign's best candidates, ranked by aggregate score."""
-    campaign = _load(campaign_file)
-    rows = _rows(campaign, n)
-    objectives = [o.value for o in campaign.objectives]
-    if fmt is Format.json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-    elif fmt is Format.csv:
-        w = csv.writer(sys.stdout)
-        w.writerow(["rank", "smiles", "inchikey", "score", "pareto_rank", "round", *objectives])
-        for r in rows:
-            w.writerow(
-                [
-                    r["rank"],
-                    r["smiles"],
-                    r["inchikey"],
-                    f"{r['score']:.4f}",
-                    r["pareto_rank"],
-                    r["round"],
-                    *(r["objectives"][o]["value"] for o in objectives),
-                ]
-            )
-    else:
-        table = Table("rank", "score", "pareto", "round", *objectives, title=campaign.name)
-        table.add_column("SMILES", overflow="fold")
-        for r in rows:
-            table.add_row(
-                str(r["rank"]),
-                f"{r['score']:.3f}",
-                str(r["pareto_rank"]),
-                str(r["round"]),
-                *(f"{r['objectives'][o]['value']:.3g}" for o in objectives),
-                r["smiles"],
-            )
-        console.print(table)
-    if image is not None:
-        from molgen.chem.depict import grid_png
-
-        image.write_bytes(
-            grid_png(
-                [r["smiles"] for r in rows],
-                [f"#{r['rank']}  score {r['score']:.3f}" for r in rows],
-            )
-        )
-        err_console.print(f"wrote {image}")
-
-
-@app.command()
-def export(
-    campaign_file: Annotated[Path, typer.Argument(help="campaign TOML file")],
-    sdf: Annotated[Path, typer.Option("--sdf", help="SD file to write")],
-    n: Annotated[int, typer.Option("--n", "-n", min=1, help="how many candidates")] = 100,
-) -> None:
-    """Write the top candidates as an SD file for PyMOL and other viewers.
-
-    Docked candidates are written as their best pose (3D) with the Vina score; the others with
-    2D coordinates. Every record has rank, score and the objective values.
-    """
-    from molgen.chem.depict import write_sdf
-
-    campaign = _load(campaign_file)
-    rows = _rows(campaign, n)
-    poses: dict[str, str] = {}
-    if campaign.budget.dock_per_round:
-        from molgen.pipeline.components import build_docking, resolve_target
-        from molgen.store import CandidateStore
-
-        target = resolve_target(campaign)
-        engine, settings = build_docking(campaign)
-        store = CandidateStore(campaign.store_url)
-        cached = store.cached_dockings(
-            [r["inchikey"] for r in rows],
-            target.receptor_hash(),
-            settings.cache_key(engine.version),  # the key dock_with_cache stores results under
-        )
-        store.close()
-        poses = {k: v["poses_sdf"] for k, v in cached.items() if v["poses_sdf"]}
-    count = write_sdf(rows, sdf, poses)
-    console.print(f"wrote {count} candidates ({len(poses)} with docked poses) to {sdf}")
-
-
-_model_commands.register(app)  # before the entry below, so `python -m molgen.cli.main` has them
+# before the entry below, so that `python -m molgen.cli.main` has them too
+_result_commands.register(app)
+_model_commands.register(app)
 
 if __name__ == "__main__":
     app()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import math
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from molgen.chem.smiles_file import iter_smiles_entries, read_smiles_entries
+from molgen.chem.smiles_file import SmilesEntry, iter_smiles_entries, read_smiles_entries
 from molgen.cli.common import configure_logging, console, err_console, fail
 
 
@@ -90,27 +91,43 @@ def predict(
         predictor = GraphModelPredictor(path=model, batch_size=batch_size, device=device)
     except (ModelFileError, ValueError) as err:
         raise fail(str(err)) from err
-    source = sys.stdin if str(smiles_file) == "-" else smiles_file.open()
+    if str(smiles_file) != "-" and not smiles_file.is_file():
+        raise fail(f"{smiles_file}: no such file")
+    # read as bytes, decoded line by line: a line that is not UTF-8 is that line's rejection
+    source = sys.stdin.buffer if str(smiles_file) == "-" else smiles_file.open("rb")
     sink = out.open("w", newline="") if out else sys.stdout
-    lines = (entry.smiles for entry in iter_smiles_entries(source))
-    buffered: list[str] = []
+    pending: deque[SmilesEntry] = deque()  # read, not yet written: in input order
 
     def feed():  # noqa: ANN202
-        for smi in lines:
-            buffered.append(smi)
-            yield smi
+        for entry in iter_smiles_entries(source):
+            pending.append(entry)
+            if entry.error is None:
+                yield entry.smiles
 
     writer = csv.writer(sink, lineterminator="\n")
     writer.writerow(["smiles", *(o.name for o in predictor.outputs), "rejected"])
+    blank = [""] * len(predictor.outputs)
+
+    def write_unreadable() -> int:
+        """Write the lines at the head of ``pending`` that could not be decoded."""
+        count = 0
+        while pending and pending[0].error is not None:
+            entry = pending.popleft()
+            writer.writerow([entry.smiles, *blank, f"line {entry.line}: {entry.error}"])
+            count += 1
+        return count
+
     rejected = 0
     for values, reasons in predictor.predict_smiles(feed(), workers=workers):
         why = dict(reasons)
-        chunk, buffered[:] = buffered[: len(values)], buffered[len(values) :]
-        for i, (smi, row) in enumerate(zip(chunk, values, strict=True)):
+        for i, row in enumerate(values):
+            rejected += write_unreadable()
+            smi = pending.popleft().smiles
             writer.writerow(
                 [smi, *("" if math.isnan(v) else f"{v:.6g}" for v in row), why.get(i, "")]
             )
         rejected += len(reasons)
+    rejected += write_unreadable()
     if out:
         sink.close()
         err_console.print(f"wrote {out}; {rejected} molecules rejected")
@@ -214,14 +231,17 @@ def finetune(
     if not actives.is_file():
         raise fail(f"{actives}: no such file")
     entries = read_smiles_entries(actives)
+    readable = [e for e in entries if e.error is None]
     try:
         card, rejected = finetune_prior(
-            prior, [e.smiles for e in entries], out, epochs=epochs, lr=learning_rate, seed=seed
+            prior, [e.smiles for e in readable], out, epochs=epochs, lr=learning_rate, seed=seed
         )
     except (ModelFileError, ValueError) as err:
         raise fail(f"{actives}: {err}") from err
-    for i, reason in rejected:
-        err_console.print(f"{actives} line {entries[i].line} rejected: {reason}")
+    reasons = [(e.line, e.error) for e in entries if e.error is not None]
+    reasons += [(readable[i].line, reason) for i, reason in rejected]
+    for line, reason in sorted(reasons):
+        err_console.print(f"{actives} line {line} rejected: {reason}")
     last = card["history"][-1]["train_nll"]
     console.print(
         f"wrote {out}: {card['finetune']['n']} molecules, {epochs} epochs, final NLL {last:.2f}; "

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from molgen import stop
 from molgen.docking.base import DockingEngine, DockingSettings, DockResult
 from molgen.store import CandidateStore
 from molgen.targets import Target
@@ -58,6 +59,7 @@ def dock_with_cache(
         found[result.key] = {"score": result.score, "reason": result.reason, "cached": False}
         if on_result is not None:
             on_result(result)
+        stop.check("dock")  # leaving the loop stops the engine's workers
     rows = []
     for key, smi in ligands:
         r = found.get(key, {"score": None, "reason": "engine returned no result", "cached": False})

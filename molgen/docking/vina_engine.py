@@ -88,8 +88,18 @@ def _opened_ring(mol: Chem.Mol, ring: tuple[int, ...]) -> bool:
 def _init_worker(
     receptor: str, center: list[float], size: list[float], seed: int, threads: int
 ) -> None:
-    """Load the receptor and compute its grid maps once in this worker process."""
+    """Load the receptor and compute its grid maps once in this worker process.
+
+    The worker ignores Ctrl-C (the terminal sends it to every process of the run; the parent
+    decides to stop the pool) and ends on SIGTERM, which a parent holding both signals
+    (``molgen run``) would otherwise have left blocked in it.
+    """
+    import signal
+
     from vina import Vina
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
     v = Vina(sf_name="vina", cpu=threads, seed=seed, verbosity=0)
     with _quiet():  # Vina warns about the box volume on C-level stdout/stderr

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from molgen import stop
 from molgen.artifacts import StageCheckpoint, hash_json, run_batched
 from molgen.chem import mol_from_prepared, prepare_smiles
 from molgen.chem.smiles_file import SmilesEntry, read_smiles_entries
@@ -70,6 +71,7 @@ def run_stage(
         )
         log.info("round %d %s: skipped (checkpoint matches, %d rows)", round_, stage, len(table))
         return StageOutput(table, ckpt.output_hash(), report)
+    stop.check(f"round-{round_}/{stage}")
     ckpt.start()
     table, reused, extra = compute(ckpt)
     out_hash = ckpt.finish(table, extra)
@@ -111,7 +113,10 @@ def _prepare_rows(items: Sequence[str]) -> pd.DataFrame:
 
 
 def _seed_rows(entries: Sequence[SmilesEntry]) -> pd.DataFrame:
-    table = _prepare_rows([e.smiles for e in entries])
+    # a line that could not be decoded is not parsed: its decoding error is its reason
+    table = _prepare_rows(["" if e.error else e.smiles for e in entries])
+    table["source"] = [e.smiles for e in entries]
+    table["reason"] = [e.error or r for e, r in zip(entries, table["reason"], strict=True)]
     table.insert(0, "line", [e.line for e in entries])
     return table
 
@@ -121,7 +126,8 @@ def seeds_stage(output: Path, seeds_file: Path, seeds_hash: str, batch_size: int
 
     The file is read by the rule of :mod:`molgen.chem.smiles_file` (first field of each line;
     blank lines, ``#`` comments and a ``smiles`` header are not molecules); the table keeps each
-    molecule's line number (``line``) beside what was written there (``source``).
+    molecule's line number (``line``) beside what was written there (``source``). A line that
+    is not valid UTF-8 is rejected with that reason, and the other lines are read.
     """
     entries = read_smiles_entries(seeds_file)
 
@@ -370,7 +376,10 @@ def dock_stage(
             pre = np.zeros(len(table))
         order = sorted(range(len(table)), key=lambda i: (-pre[i], table["inchikey"].iloc[i]))
         chosen = [(table["inchikey"].iloc[i], table["smiles"].iloc[i]) for i in order[:n_dock]]
-        results = {r["inchikey"]: r for r in dock(chosen)}
+        try:
+            results = {r["inchikey"]: r for r in dock(chosen)}
+        except stop.StopRequested as err:  # name the round: the docked ligands are cached
+            raise stop.StopRequested(f"round-{round_}/dock", err.signum) from None
         out = table.copy()
         out["docking_score"] = [
             results[k]["docking_score"] if k in results else np.nan for k in out["inchikey"]

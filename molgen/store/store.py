@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -349,12 +350,25 @@ class CandidateStore:
             ],
         )
 
-    def top(self, campaign: str, n: int | None = None) -> list[dict[str, Any]]:
-        """The campaign's best candidates by rank, as plain dicts (for JSON, CSV, tables)."""
+    def _campaign_id(self, s: Session, campaign: str) -> int:
+        cid = s.scalar(select(CampaignRow.id).where(CampaignRow.name == campaign))
+        if cid is None:
+            raise StoreError(f"store {self.url!r} has no campaign named {campaign!r}")
+        return cid
+
+    def has_campaign(self, campaign: str) -> bool:
+        """Whether the store holds the campaign (it has run at least its first round)."""
         with Session(self.engine) as s:
-            cid = s.scalar(select(CampaignRow.id).where(CampaignRow.name == campaign))
-            if cid is None:
-                raise StoreError(f"store {self.url!r} has no campaign named {campaign!r}")
+            return s.scalar(select(CampaignRow.id).where(CampaignRow.name == campaign)) is not None
+
+    def top(self, campaign: str, n: int | None = None) -> list[dict[str, Any]]:
+        """The campaign's best candidates by rank, as plain dicts (for JSON, CSV, tables).
+
+        Raises:
+            StoreError: the store holds no campaign of that name.
+        """
+        with Session(self.engine) as s:
+            cid = self._campaign_id(s, campaign)
             q = (
                 select(Candidate, Molecule)
                 .join(Molecule, Molecule.id == Candidate.molecule_id)
@@ -396,15 +410,83 @@ class CandidateStore:
                 "predictions": s.scalar(select(func.count()).select_from(Prediction)) or 0,
             }
 
-    def rejections(self, campaign: str) -> list[dict[str, Any]]:
+    def rejections(
+        self,
+        campaign: str,
+        round_: int | None = None,
+        stage: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The campaign's rejected inputs (``round, stage, input, reason``) by round, in the
+        order they were recorded (pipeline order); only ``round_`` and ``stage`` when given, at
+        most ``limit``.
+
+        Raises:
+            StoreError: the store holds no campaign of that name.
+        """
         with Session(self.engine) as s:
             q = (
                 select(RejectionRow)
-                .join(CampaignRow, CampaignRow.id == RejectionRow.campaign_id)
-                .where(CampaignRow.name == campaign)
-                .order_by(RejectionRow.round, RejectionRow.stage, RejectionRow.id)
+                .where(*self._rejection_filter(s, campaign, round_, stage))
+                .order_by(RejectionRow.round, RejectionRow.id)
+                .limit(limit)
             )
             return [
                 {"round": r.round, "stage": r.stage, "input": r.input, "reason": r.reason}
                 for r in s.scalars(q)
             ]
+
+    def rejection_summary(
+        self, campaign: str, round_: int | None = None, stage: str | None = None, reasons: int = 3
+    ) -> list[dict[str, Any]]:
+        """Per stage, in pipeline order (first round, then first recorded): ``{"stage", "count",
+        "reasons"}``: how many rejections, and the ``reasons`` most common single reasons as
+        ``{"reason", "count"}`` (most frequent first, ties by reason). A reason joined from
+        several by ``"; "`` (a molecule the filters reject for two alerts) counts toward each.
+        Filtered as :meth:`rejections`.
+
+        Raises:
+            StoreError: the store holds no campaign of that name.
+        """
+        with Session(self.engine) as s:
+            q = (
+                select(
+                    RejectionRow.stage,
+                    RejectionRow.reason,
+                    func.count(),
+                    func.min(RejectionRow.round),
+                    func.min(RejectionRow.id),
+                )
+                .where(*self._rejection_filter(s, campaign, round_, stage))
+                .group_by(RejectionRow.stage, RejectionRow.reason)
+            )
+            groups = s.execute(q).all()
+        first: dict[str, tuple[int, int]] = {}  # stage -> its first (round, row id)
+        counts: dict[str, int] = {}
+        parts: dict[str, Counter[str]] = {}
+        for st, reason, n, round_first, id_first in groups:
+            first[st] = min(first.get(st, (round_first, id_first)), (round_first, id_first))
+            counts[st] = counts.get(st, 0) + n
+            for part in dict.fromkeys(reason.split("; ")):
+                parts.setdefault(st, Counter())[part] += n
+        return [
+            {
+                "stage": st,
+                "count": counts[st],
+                "reasons": [
+                    {"reason": r, "count": n}
+                    for r, n in sorted(parts[st].items(), key=lambda x: (-x[1], x[0]))[:reasons]
+                ],
+            }
+            for st in sorted(first, key=lambda st: first[st])
+        ]
+
+    def _rejection_filter(
+        self, s: Session, campaign: str, round_: int | None, stage: str | None
+    ) -> list[Any]:
+        where = [RejectionRow.campaign_id == self._campaign_id(s, campaign)]
+        if round_ is not None:
+            where.append(RejectionRow.round == round_)
+        if stage is not None:
+            where.append(RejectionRow.stage == stage)
+        return where

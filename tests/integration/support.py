@@ -36,18 +36,28 @@ def store_top(path: Path) -> list[dict[str, Any]]:
         return store.top(name)
 
 
+def start_run(path: Path, api_url: str | None, output: int | None = None) -> subprocess.Popen:
+    """``molgen run path`` in its own session and process group (like a job in a terminal),
+    with the test plug-ins importable; ``api_url`` None lets it start its own Prefect server;
+    its output goes to ``output`` (``subprocess.PIPE`` for text) or nowhere."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    env["PYTHONPATH"] = os.pathsep.join([str(PLUGINS), env.get("PYTHONPATH", "")])
+    return subprocess.Popen(
+        [sys.executable, "-m", "molgen", "run", str(path)],
+        env=env,
+        stdout=output if output is not None else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output is not None else subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def kill_run_when(path: Path, folder: Path, pattern: str, api_url: str, what: str) -> None:
     """Run ``molgen run path`` in its own process group and SIGKILL the group as soon as a file
     matching ``pattern`` exists under ``folder`` (``what`` names that moment in errors)."""
-    env = {**os.environ, "PREFECT_API_URL": api_url}
-    env["PYTHONPATH"] = os.pathsep.join([str(PLUGINS), env.get("PYTHONPATH", "")])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "molgen", "run", str(path)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = start_run(path, api_url)
     deadline = time.monotonic() + 240
     try:
         while not any(folder.rglob(pattern)):

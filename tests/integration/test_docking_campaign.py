@@ -52,9 +52,24 @@ def test_docking_campaign_docks_caches_and_exports(prefect_api, write_campaign, 
     assert len(mols) == 3
     assert mols[0].GetConformer().Is3D()
     assert float(mols[0].GetProp("docking_score")) == pytest.approx(
-        top[0]["objectives"]["docking_score"]["value"], abs=1e-3
+        top[0]["objectives"]["docking_score"]["value"],
+        rel=1e-3,  # 4 significant digits
     )
     assert mols[0].GetProp("inchikey") == top[0]["inchikey"]
+    # one docking score per record, none of meeko's or the pose block's own tags
+    for mol in mols:
+        tags = set(mol.GetPropNames())
+        assert not tags & {"meeko", "vina_score", "pose"}
+        assert {t for t in tags if "dock" in t} <= {"docking_score", "docking_score_desirability"}
+    # the receptor beside the poses, as PDB: the pocket the poses were docked into
+    receptor = tmp_path / "poses_receptor.pdb"
+    assert str(receptor) in result.output
+    pocket = Chem.MolFromPDBFile(str(receptor), removeHs=False, sanitize=False)
+    assert pocket.GetNumAtoms() > 1000
+    xyz = pocket.GetConformer().GetPositions()
+    ligand = mols[0].GetConformer().GetPositions()
+    nearest = min(float(((xyz - atom) ** 2).sum(axis=1).min()) for atom in ligand) ** 0.5
+    assert nearest < 4.0  # the pose sits in the pocket, in the receptor's frame
 
 
 def test_docking_fans_out_over_local_dask_cluster(prefect_api, write_campaign):

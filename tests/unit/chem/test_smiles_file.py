@@ -61,3 +61,37 @@ def test_the_campaign_seed_stage_follows_the_rule(tmp_path, data_dir):
     assert bad.table["line"].tolist()[:4] == [1, 3, 4, 5]
     inputs = [r.input for r in seed_rejections(bad)]
     assert inputs == ["line 3: C1CC", "line 4: C(C)(C)(C)(C)C", "line 5: this"]
+
+
+NOT_UTF8 = b"SMILES name\n# caf\xe9: a comment in Latin-1\nCCO ethanol\nC\xe9C bad\n\nCCN ok\n"
+
+
+def test_a_line_that_is_not_utf8_is_one_entry_with_its_line_and_error(tmp_path):
+    path = tmp_path / "mols.smi"
+    path.write_bytes(NOT_UTF8)
+    assert read_smiles_entries(path) == [
+        SmilesEntry(3, "CCO"),
+        SmilesEntry(4, "C\\xe9C", "not valid UTF-8 (byte 0xe9 at column 2)"),
+        SmilesEntry(6, "CCN"),
+    ]
+    assert read_smiles(path) == ["CCO", "C\\xe9C", "CCN"]  # the escaped text parses as nothing
+    assert list(iter_smiles_entries(io.BytesIO(NOT_UTF8))) == read_smiles_entries(path)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path):
+    path = tmp_path / "mols.smi"
+    path.write_bytes(b"\xef\xbb\xbfsmiles\r\nCCO\r\n")
+    assert read_smiles_entries(path) == [SmilesEntry(2, "CCO")]
+
+
+def test_the_seed_stage_rejects_a_line_that_is_not_utf8_and_reads_the_rest(tmp_path):
+    from molgen.pipeline.record import seed_rejections
+    from molgen.pipeline.stages import seeds_stage
+
+    path = tmp_path / "seeds.smi"
+    path.write_bytes(NOT_UTF8)
+    out = seeds_stage(tmp_path / "out", path, "h", 2)
+    assert out.accepted()["smiles"].tolist() == ["CCO", "CCN"]
+    assert [(r.input, r.reason) for r in seed_rejections(out)] == [
+        ("line 4: C\\xe9C", "not valid UTF-8 (byte 0xe9 at column 2)")
+    ]
