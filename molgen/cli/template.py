@@ -62,6 +62,9 @@ use = [
   {{ kind = "structural_alerts", params = {{ catalogs = ["PAINS", "BRENK", "NIH"] }} }},  # RDKit
   {{ kind = "lipinski", params = {{ max_violations = 1 }} }},  # rule of five: 1 violation allowed
   "veber",                                                 # rotatable bonds and TPSA
+  "ring_systems",          # a ring system never seen in the MOSES training set (1.58 M molecules)
+  "unstable_groups",       # enols, NH-enamines, anti-Bredt alkenes, azetes, allenes, radicals
+  # {{ kind = "medchem", params = {{ checks = ["nibr", "complexity"] }} }},  # molgen[medchem]
 ]
 # bounds = {{ hERG = {{ max = 0.5 }} }}  # hard limits on predicted values that are not objectives
 
