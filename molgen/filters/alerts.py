@@ -15,6 +15,7 @@ from rdkit import Chem
 from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 
 from molgen.filters.base import FILTERS
+from molgen.filters.verdicts import PerMolecule
 from molgen.predictors.rdkit_props import RDKIT_VERSION
 
 _Catalogs = FilterCatalogParams.FilterCatalogs
@@ -75,7 +76,7 @@ def _catalog(name: str) -> FilterCatalog:
 
 
 @FILTERS.register("structural_alerts")
-class StructuralAlerts:
+class StructuralAlerts(PerMolecule):
     """Rejects molecules that match any alert of the chosen catalogs.
 
     A rejection reads ``"structural alert PAINS: ene_rhod_A(235); structural alert BRENK:
@@ -100,20 +101,8 @@ class StructuralAlerts:
         self.version = f"{RDKIT_VERSION}-{'+'.join(names)}"
         self._filters = [(catalog, _catalog(catalog)) for catalog in names]
 
-    def check(self, mols: Sequence[Chem.Mol]) -> list[str | None]:
-        """One entry per molecule: ``None`` if no alert matches, else the matching alerts.
-
-        Raises:
-            ValueError: if a molecule is ``None``; the message names the filter and index.
-        """
-        verdicts: list[str | None] = []
-        for i, mol in enumerate(mols):
-            if mol is None:
-                raise ValueError(f"filter {self.name!r}: molecule {i} is None")
-            verdicts.append(self._reason(mol))
-        return verdicts
-
-    def _reason(self, mol: Chem.Mol) -> str | None:
+    def reason(self, mol: Chem.Mol) -> str | None:
+        """The matching alerts, or ``None`` if none matches."""
         seen: set[str] = set()
         parts: list[str] = []
         for catalog, filter_catalog in self._filters:

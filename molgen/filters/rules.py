@@ -9,7 +9,7 @@ first molecule that is ``None``; otherwise it returns one verdict per molecule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
 
 from molgen.filters.base import FILTERS
+from molgen.filters.verdicts import PerMolecule
 from molgen.predictors.rdkit_props import (
     HBA,
     HBD,
@@ -45,7 +46,7 @@ class _Rule:
         return None
 
 
-class _RuleSet:
+class _RuleSet(PerMolecule):
     """Counts rule violations per molecule; subclasses set the rules and the tolerance."""
 
     name: ClassVar[str]
@@ -54,21 +55,12 @@ class _RuleSet:
     version: str
     max_violations: int
 
-    def check(self, mols: Sequence[Chem.Mol]) -> list[str | None]:
-        """One entry per molecule: ``None`` if it passes, else the violated rules with values.
+    def reason(self, mol: Chem.Mol) -> str | None:
+        """The violated rules with their values, if more than ``max_violations``."""
+        broken = [why for rule in self.rules if (why := rule.violation(mol))]
+        return self._explain(broken) if len(broken) > self.max_violations else None
 
-        Raises:
-            ValueError: if a molecule is ``None``; the message names the filter and index.
-        """
-        verdicts: list[str | None] = []
-        for i, mol in enumerate(mols):
-            if mol is None:
-                raise ValueError(f"filter {self.name!r}: molecule {i} is None")
-            broken = [why for rule in self.rules if (why := rule.violation(mol))]
-            verdicts.append(self._reason(broken) if len(broken) > self.max_violations else None)
-        return verdicts
-
-    def _reason(self, broken: list[str]) -> str:
+    def _explain(self, broken: list[str]) -> str:
         return f"{self.title}: {'; '.join(broken)}"
 
 
@@ -113,7 +105,7 @@ class LipinskiFilter(_RuleSet):
         self.max_violations = max_violations
         self.version = f"{RDKIT_VERSION}-ro5-max{max_violations}"
 
-    def _reason(self, broken: list[str]) -> str:
+    def _explain(self, broken: list[str]) -> str:
         n = len(broken)
         return f"Lipinski: {n} violation{'s' if n != 1 else ''} ({'; '.join(broken)})"
 
