@@ -22,6 +22,8 @@ from pathlib import Path
 
 import torch
 
+from molgen.resources import data_path
+
 ROOT = Path(__file__).resolve().parents[1]
 PRIOR = ROOT / "models" / "selfies-prior" / "prior.safetensors"
 # MOSES paper, Table 2 (CharRNN) and the calibration of 30,000 training molecules measured with
@@ -71,7 +73,7 @@ def main() -> None:
 
     t = time.perf_counter()
     train = {c for c in m.canonical_all(moses_subset(0, 0)) if c}  # 0: the whole set
-    test = moses_subset(0, 0, m.MOSES_DIR / "test.csv.gz")
+    test = moses_subset(0, 0, data_path("moses", "test.csv.gz"))
     print(f"reference sets read in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     gen_fps = m.fingerprints(valid)
     result = {

@@ -69,7 +69,7 @@ class Oracle:
 def run(generator_name: str, task: str, budget: int, seed: int, prior: Path | None = None) -> dict:
     from molgen.chem import prepare_smiles
     from molgen.generators.goal_tasks import TASKS
-    from molgen.pipeline.components import DEFAULT_SEEDS
+    from molgen.pipeline.components import default_seeds
     from molgen.types import PreparedMolecule
 
     oracle = Oracle(TASKS[task], budget)
@@ -77,7 +77,7 @@ def run(generator_name: str, task: str, budget: int, seed: int, prior: Path | No
         from molgen.chem.smiles_file import read_smiles
         from molgen.generators import GraphGA
 
-        seeds = read_smiles(DEFAULT_SEEDS)
+        seeds = read_smiles(default_seeds())
         gen = GraphGA(seeds=seeds, population_size=100)
         gen.update(seeds, oracle(seeds))
         batch = 100

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from molgen.resources import SHIPPED_MODELS
+
 PREDICTOR_NAMES_DEFAULT = ("qed", "sa_score", "logp", "mw", "tpsa", "hbd", "hba", "rotatable_bonds")
 
 
@@ -377,11 +379,18 @@ def _is_path_param(name: str) -> bool:
     return name == "path" or name.endswith(("_path", "_dir"))
 
 
+def _resolve_path(value: str, base: Path) -> str:
+    """``value`` against ``base``; a shipped model's name stays a name unless a file of that
+    name is there."""
+    path = (base / value).resolve()
+    if value in SHIPPED_MODELS and not path.exists():
+        return value
+    return str(path)
+
+
 def _resolve_paths(params: dict[str, Any], base: Path, extra: tuple[str, ...] = ()) -> dict:
     return {
-        k: str((base / v).resolve())
-        if isinstance(v, str) and (k in extra or _is_path_param(k))
-        else v
+        k: _resolve_path(v, base) if isinstance(v, str) and (k in extra or _is_path_param(k)) else v
         for k, v in params.items()
     }
 

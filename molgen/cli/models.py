@@ -13,6 +13,7 @@ import typer
 
 from molgen.chem.smiles_file import SmilesEntry, iter_smiles_entries, read_smiles_entries
 from molgen.cli.common import configure_logging, console, err_console, fail
+from molgen.resources import SHIPPED_MODELS, UnknownModelError, model_file
 
 
 def train_predictor(
@@ -74,7 +75,10 @@ def train_predictor(
 
 
 def predict(
-    model: Annotated[Path, typer.Argument(help="molgen model file (.safetensors)")],
+    model: Annotated[
+        str,
+        typer.Argument(help="molgen model file (.safetensors) or a shipped model's name"),
+    ],
     smiles_file: Annotated[
         Path, typer.Argument(help="SMILES file: first field of each line, # comments ('-': stdin)")
     ],
@@ -88,8 +92,9 @@ def predict(
     from molgen.predictors.gnn.predictor import GraphModelPredictor
 
     try:
-        predictor = GraphModelPredictor(path=model, batch_size=batch_size, device=device)
-    except (ModelFileError, ValueError) as err:
+        path = model_file(model, "predictor")
+        predictor = GraphModelPredictor(path=str(path), batch_size=batch_size, device=device)
+    except (ModelFileError, ValueError) as err:  # UnknownModelError included
         raise fail(str(err)) from err
     if str(smiles_file) != "-" and not smiles_file.is_file():
         raise fail(f"{smiles_file}: no such file")
@@ -140,7 +145,8 @@ def train_prior(
     hidden: Annotated[int | None, typer.Option(min=16, help="GRU width [default: 256]")] = None,
     layers: Annotated[int | None, typer.Option(min=1, help="GRU layers [default: 2]")] = None,
     init: Annotated[
-        Path | None, typer.Option(help="continue training this prior (keeps its spec)")
+        str | None,
+        typer.Option(help="continue training this prior, a file or a name (keeps its spec)"),
     ] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 5,
     batch_size: Annotated[int, typer.Option(min=1)] = 256,
@@ -158,6 +164,7 @@ def train_prior(
     from flows.train_prior import train_prior_flow
 
     try:
+        init_file = model_file(init, "prior") if init else None
         card = train_prior_flow(
             out=str(out),
             n_molecules=n_molecules,
@@ -170,9 +177,9 @@ def train_prior(
             lr_decay=lr_decay,
             seed=seed,
             precision=precision,
-            init=str(init) if init else None,
+            init=str(init_file) if init_file else None,
         )
-    except ValueError as err:  # ModelFileError included
+    except ValueError as err:  # ModelFileError and UnknownModelError included
         raise fail(str(err)) from err
     console.print(f"best epoch {card['epoch']}: validation NLL {card['valid_nll']:.3f}")
 
@@ -180,8 +187,8 @@ def train_prior(
 def sample(
     n: Annotated[int, typer.Option(min=1, help="molecules to write")],
     out: Annotated[Path, typer.Option(help="SMILES file to write, one per line")],
-    prior: Annotated[Path, typer.Option(help="prior file")] = Path(
-        "models/selfies-prior/prior.safetensors"
+    prior: Annotated[str, typer.Option(help="prior file or a shipped prior's name")] = (
+        "selfies-prior"
     ),
     seed: Annotated[int, typer.Option(min=0)] = 0,
     temperature: Annotated[float, typer.Option(min=0.05)] = 1.0,
@@ -199,8 +206,8 @@ def sample(
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        model, vocab, _ = load_prior(prior, device)
-    except ModelFileError as err:
+        model, vocab, _ = load_prior(model_file(prior, "prior"), device)
+    except (ModelFileError, UnknownModelError) as err:
         raise fail(str(err)) from err
     stats = SampleStats()
     written = 0
@@ -217,9 +224,9 @@ def sample(
 def finetune(
     actives: Annotated[Path, typer.Argument(help="SMILES file: first field of each line")],
     out: Annotated[Path, typer.Option(help="fine-tuned prior to write (.safetensors)")],
-    prior: Annotated[Path, typer.Option(help="prior to start from")] = Path(
-        "models/selfies-prior/prior.safetensors"
-    ),
+    prior: Annotated[
+        str, typer.Option(help="prior file or a shipped prior's name, to start from")
+    ] = "selfies-prior",
     epochs: Annotated[int, typer.Option(min=1)] = 10,
     learning_rate: Annotated[float, typer.Option(min=1e-7)] = 1e-4,
     seed: Annotated[int, typer.Option(min=0)] = 0,
@@ -234,7 +241,12 @@ def finetune(
     readable = [e for e in entries if e.error is None]
     try:
         card, rejected = finetune_prior(
-            prior, [e.smiles for e in readable], out, epochs=epochs, lr=learning_rate, seed=seed
+            model_file(prior, "prior"),
+            [e.smiles for e in readable],
+            out,
+            epochs=epochs,
+            lr=learning_rate,
+            seed=seed,
         )
     except (ModelFileError, ValueError) as err:
         raise fail(f"{actives}: {err}") from err
@@ -249,7 +261,20 @@ def finetune(
     )
 
 
+def models() -> None:
+    """List the models shipped with molgen: give their names wherever a model is asked for."""
+    from rich.table import Table
+
+    table = Table("name", "kind", "what", title="shipped models")
+    for m in SHIPPED_MODELS.values():
+        table.add_row(m.name, m.kind, m.what)
+    console.print(table)
+    for m in SHIPPED_MODELS.values():
+        console.print(f"{m.name}: {m.path} (model card: {m.card.name} beside it)")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("models")(models)
     app.command("finetune")(finetune)
     app.command("train-predictor")(train_predictor)
     app.command("predict")(predict)

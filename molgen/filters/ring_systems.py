@@ -41,9 +41,14 @@ from rdkit import Chem
 from molgen.filters.base import FILTERS
 from molgen.filters.verdicts import PerMolecule
 from molgen.predictors.rdkit_props import RDKIT_VERSION
+from molgen.resources import data_path
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-DEFAULT_TABLE = DATA_DIR / "ring_systems" / "moses_train.csv.gz"
+
+def default_table() -> Path:
+    """The shipped table: ring systems of the MOSES training set."""
+    return data_path("ring_systems", "moses_train.csv.gz")
+
+
 """The shipped table: ring systems of the MOSES training set and how many molecules hold each."""
 
 DEFAULT_LABEL = "MOSES train"
@@ -155,7 +160,7 @@ class RingSystemFilter(PerMolecule):
     Args:
         min_count: the fewest reference molecules a ring system must appear in (>= 1). With
             the MOSES table, 1 rejects 0.16 % of the MOSES test set (benchmarks/RESULTS.md).
-        table_path: a table of the same form; default :data:`DEFAULT_TABLE`.
+        table_path: a table of the same form; default :func:`default_table`.
 
     Raises:
         ValueError: ``min_count`` below 1, or a file that is not a ring-system table.
@@ -168,7 +173,7 @@ class RingSystemFilter(PerMolecule):
     def __init__(self, min_count: int = 1, table_path: str | Path | None = None) -> None:
         if min_count < 1:
             raise ValueError(f"ring_systems: min_count must be >= 1, got {min_count}")
-        path = Path(table_path) if table_path is not None else DEFAULT_TABLE
+        path = Path(table_path) if table_path is not None else default_table()
         self.min_count = min_count
         self.table = load_ring_table(path)
         self.label = DEFAULT_LABEL if table_path is None else path.name

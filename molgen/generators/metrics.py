@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,7 +21,8 @@ from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import AllChem, rdFingerprintGenerator
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
-MOSES_DIR = Path(__file__).resolve().parents[2] / "data" / "moses"
+from molgen.resources import data_path
+
 _MORGAN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=1024)
 
 
@@ -129,9 +129,9 @@ def cosine(a: Counter[str], b: Counter[str]) -> float:
 
 def _filter_patterns() -> list[Chem.Mol]:
     patterns = []
-    with (MOSES_DIR / "mcf.csv").open() as fh:
+    with data_path("moses", "mcf.csv").open() as fh:
         patterns += [row["smarts"] for row in csv.DictReader(fh)]
-    with (MOSES_DIR / "wehi_pains.csv").open() as fh:
+    with data_path("moses", "wehi_pains.csv").open() as fh:
         patterns += [row[0] for row in csv.reader(fh) if row]
     return [p for p in (Chem.MolFromSmarts(s) for s in patterns) if p is not None]
 
@@ -168,6 +168,6 @@ def fcd_to_test(valid: Sequence[str], device: str = "cpu") -> float:
     # n_jobs=0: in-process loading (a worker process can die under a parent that has forked
     # pools before, e.g. in a long test session)
     activations = get_predictions(model, list(valid), n_jobs=0, device=device)
-    stats = np.load(MOSES_DIR / "test_fcd_stats.npz", allow_pickle=False)
+    stats = np.load(data_path("moses", "test_fcd_stats.npz"), allow_pickle=False)
     mu, sigma = activations.mean(0), np.cov(activations.T)
     return float(calculate_frechet_distance(mu, sigma, stats["mu"], stats["sigma"]))

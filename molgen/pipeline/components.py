@@ -35,12 +35,15 @@ from molgen.generators import GENERATORS, Generator
 from molgen.pipeline.specs import ComponentSpec, resolve_spec, takes_argument
 from molgen.predictors import PREDICTORS, Predictor
 from molgen.registry import Registry, RegistryError
+from molgen.resources import data_path
 from molgen.scoring import Objective, linear, sigmoid, step
 from molgen.scoring.objectives import Bound
 from molgen.targets import Target, TargetError, get_target
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-DEFAULT_SEEDS = DATA_DIR / "seeds" / "moses_1k.smi"
+
+def default_seeds() -> Path:
+    """The bundled seed population: 1,000 MOSES training molecules."""
+    return data_path("seeds", "moses_1k.smi")
 
 
 DOCKING_SCORE = "docking_score"
@@ -67,7 +70,7 @@ class Components:
 
 def seeds_path(campaign: Campaign) -> Path:
     """The generator's seed SMILES file: the campaign's, or the bundled MOSES sample."""
-    path = campaign.generator.seeds or DEFAULT_SEEDS
+    path = campaign.generator.seeds or default_seeds()
     if not path.exists():
         raise CampaignError(f"generator.seeds: file not found: {path}")
     return path

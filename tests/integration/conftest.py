@@ -101,9 +101,9 @@ def write_campaign(tmp_path: Path):
             )
         )
         if seeds is None:
-            from molgen.pipeline.components import DEFAULT_SEEDS
+            from molgen.pipeline.components import default_seeds
 
-            lines = DEFAULT_SEEDS.read_text().splitlines()[:60]
+            lines = default_seeds().read_text().splitlines()[:60]
             (path.parent / "seeds.smi").write_text("\n".join(lines) + "\n")
         return path
 

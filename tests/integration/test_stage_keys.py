@@ -12,7 +12,7 @@ import pytest
 from support import store_top
 
 from molgen.config import load_campaign
-from molgen.pipeline.components import DEFAULT_SEEDS
+from molgen.pipeline.components import default_seeds
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +102,7 @@ def _run(path: Path) -> dict[tuple[int, str], str]:
 def finished(prefect_api, tmp_path_factory) -> Path:
     """A finished two-round campaign with docking, to copy and change."""
     folder = tmp_path_factory.mktemp("base")
-    (folder / "seeds.smi").write_text("\n".join(DEFAULT_SEEDS.read_text().splitlines()[:60]))
+    (folder / "seeds.smi").write_text("\n".join(default_seeds().read_text().splitlines()[:60]))
     (folder / "campaign.toml").write_text(BASE)
     status = _run(folder / "campaign.toml")
     assert set(status.values()) == {"ran"}

@@ -27,10 +27,7 @@ from molgen.generators.selfies_lm.model import FORMAT, FORMAT_VERSION, load_prio
 from molgen.generators.selfies_lm.rl import DiversityFilter, ReplayBuffer, rl_step
 from molgen.generators.selfies_lm.train import flatten_optimizer, restore_optimizer
 from molgen.generators.selfies_lm.vocab import UnknownTokenError
-
-DEFAULT_PRIOR = (
-    Path(__file__).resolve().parents[3] / "models" / "selfies-prior" / "prior.safetensors"
-)
+from molgen.resources import model_file
 
 
 def _pack(tensors: dict[str, torch.Tensor]) -> str:
@@ -56,7 +53,8 @@ class SelfiesRLParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prior: Path | None = Field(
-        default=None, description="prior file; default: models/selfies-prior/prior.safetensors"
+        default=None,
+        description="prior file, or a shipped prior's name; default: the shipped selfies-prior",
     )
     sigma: float = Field(default=120.0, gt=0, description="score weight in the RL loss")
     learning_rate: float = Field(default=1e-4, gt=0, le=1)
@@ -70,6 +68,7 @@ class SelfiesRLParams(BaseModel):
     @classmethod
     def _is_a_prior(cls, path: Path | None) -> Path | None:
         if path is not None:
+            path = model_file(path, "prior")
             read_metadata(path, FORMAT, FORMAT_VERSION, "molgen SELFIES prior")
         return path
 
@@ -94,7 +93,7 @@ class SelfiesRL:
         minibatch: int = 64,
         device: str = "auto",
     ) -> None:
-        self.prior_path = Path(prior or DEFAULT_PRIOR)
+        self.prior_path = model_file(prior or "selfies-prior", "prior")
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = device

@@ -29,17 +29,18 @@ from molgen.artifacts.model_files import load_tensors, read_metadata, save_tenso
 from molgen.chem.selfies_io import smiles_to_selfies
 from molgen.generators.selfies_lm.model import PriorSpec, SelfiesGRU, load_prior, pad, save_prior
 from molgen.generators.selfies_lm.vocab import UnknownTokenError, Vocabulary
+from molgen.resources import data_path
 
 log = logging.getLogger(__name__)
 
-MOSES_TRAIN = Path(__file__).resolve().parents[3] / "data" / "moses" / "train.csv.gz"
 CHECKPOINT_FORMAT = "molgen-selfies-prior-training"
 
 
-def moses_subset(n: int, seed: int, path: Path = MOSES_TRAIN) -> list[str]:
+def moses_subset(n: int, seed: int, path: Path | None = None) -> list[str]:
     """``n`` SMILES drawn without replacement (``default_rng(seed)``) from the MOSES training
-    set, in file order; all of it if ``n`` is 0 or larger than the set."""
-    with gzip.open(path, "rt") as fh:
+    set (or the CSV.gz at ``path``), in file order; all of it if ``n`` is 0 or larger than
+    the set."""
+    with gzip.open(path or data_path("moses", "train.csv.gz"), "rt") as fh:
         header = fh.readline().strip().split(",")
         col = header.index("SMILES")
         rows = [line.strip().split(",")[col] for line in fh if line.strip()]

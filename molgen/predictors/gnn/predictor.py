@@ -18,18 +18,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rdkit import Chem
 
 from molgen.predictors.base import PREDICTORS
 from molgen.predictors.gnn.featurize import GraphChunk, featurize_mols, featurize_smiles, to_batch
+from molgen.resources import model_file
 from molgen.types import Direction, OutputSpec
-
-# The repository's models/ folder (molgen is installed from its checkout); MOLGEN_MODELS_DIR
-# points elsewhere, e.g. to a copy on a cluster's shared file system.
-MODELS_DIR = Path(
-    os.environ.get("MOLGEN_MODELS_DIR", Path(__file__).resolve().parents[3] / "models")
-)
 
 
 class GraphModelParams(BaseModel):
@@ -37,12 +32,20 @@ class GraphModelParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: Path | None = Field(default=None, description="model file (.safetensors)")
+    path: Path | None = Field(
+        default=None, description="model file (.safetensors), or a shipped model's name"
+    )
     device: str = Field(default="auto", description="auto, cpu, cuda or cuda:N")
     batch_size: int = Field(default=1024, ge=1, le=65536)
     uncertainty: bool = Field(
         default=False, description="add a <task>_std column: the ensemble members' spread"
     )
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _find(cls, value: Any) -> Any:
+        """A shipped model's name becomes its installed file (so stage keys see its content)."""
+        return model_file(value, "predictor") if isinstance(value, str | Path) else value
 
 
 def resolve_device(device: str) -> str:
@@ -67,17 +70,17 @@ class GraphModelPredictor:
 
     name: ClassVar[str] = "graph_model"
     Params: ClassVar[type[BaseModel]] = GraphModelParams
-    default_path: ClassVar[Path | None] = None
+    default_model: ClassVar[str | None] = None  # a shipped model's name (molgen.resources)
     directions: ClassVar[dict[str, Direction]] = {}
 
     def __init__(self, **params: Any) -> None:
         from molgen.predictors.gnn.checkpoint import load_model, sha256
 
         p = GraphModelParams(**params)
-        path = p.path or self.default_path
+        path = p.path or self.default_model
         if path is None:
             raise ValueError(f"predictor {self.name!r} needs a model file: give 'path'")
-        self.path = Path(path)
+        self.path = model_file(path, "predictor")
         self.device = resolve_device(p.device)
         self.model, self.card = load_model(self.path, self.device)
         self.batch_size = p.batch_size
@@ -174,7 +177,7 @@ class SolubilityPredictor(GraphModelPredictor):
     """Aqueous solubility, log10(mol/L), from molgen's shipped model (Huuskonen set)."""
 
     name: ClassVar[str] = "solubility"
-    default_path: ClassVar[Path | None] = MODELS_DIR / "solubility" / "model.safetensors"
+    default_model: ClassVar[str | None] = "solubility"
     directions: ClassVar[dict[str, Direction]] = {"log_solubility": Direction.MAXIMIZE}
 
 
@@ -183,5 +186,5 @@ class HydrationFreeEnergyPredictor(GraphModelPredictor):
     """Hydration free energy, kcal/mol, from molgen's shipped model (FreeSolv)."""
 
     name: ClassVar[str] = "hydration_free_energy"
-    default_path: ClassVar[Path | None] = MODELS_DIR / "freesolv" / "model.safetensors"
+    default_model: ClassVar[str | None] = "hydration_free_energy"
     directions: ClassVar[dict[str, Direction]] = {"hydration_free_energy": Direction.NONE}

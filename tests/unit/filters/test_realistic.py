@@ -12,8 +12,8 @@ from rdkit import Chem
 from molgen.config import CampaignError, load_campaign
 from molgen.filters import FILTERS, Filter
 from molgen.filters.ring_systems import (
-    DEFAULT_TABLE,
     RingSystemFilter,
+    default_table,
     load_ring_table,
     ring_systems,
 )
@@ -126,7 +126,7 @@ def test_ring_systems_keep_fused_spiro_and_double_bonded_atoms_and_drop_stereo()
 
 
 def test_shipped_table_loads_and_counts_common_rings(rings):
-    table = load_ring_table(DEFAULT_TABLE)
+    table = load_ring_table(default_table())
     assert table is rings.table  # cached
     assert len(table) > 5_000
     assert table["c1ccccc1"] > 900_000  # most MOSES molecules hold a benzene

@@ -17,9 +17,9 @@ from molgen.generators.selfies_lm.model import (
     save_prior,
 )
 from molgen.generators.selfies_lm.vocab import UnknownTokenError, Vocabulary
-from molgen.pipeline.components import DEFAULT_SEEDS
+from molgen.pipeline.components import default_seeds
 
-SEEDS = DEFAULT_SEEDS.read_text().split()
+SEEDS = default_seeds().read_text().split()
 
 
 def _canonical(smiles: str) -> str:
