@@ -19,13 +19,15 @@ configure_prefect_defaults()
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 import molgen  # noqa: E402
 from molgen.artifacts import hash_json  # noqa: E402
-from molgen.config import load_campaign  # noqa: E402
+from molgen.config import Campaign, load_campaign  # noqa: E402
 from molgen.docking.cached import dock_with_cache  # noqa: E402
 from molgen.pipeline import record, stages  # noqa: E402
 from molgen.pipeline.components import (  # noqa: E402
+    Components,
     build_components,
     build_docking,
     build_generator,
@@ -35,12 +37,28 @@ from molgen.pipeline.components import (  # noqa: E402
     seeds_path,
 )
 from molgen.pipeline.keys import scoring_hash, stage_config_hashes  # noqa: E402
-from molgen.store import CandidateStore  # noqa: E402
+from molgen.pipeline.output import claim_output  # noqa: E402
+from molgen.store import CandidateStore, StoreError  # noqa: E402
+from molgen.store.lock import CampaignLock  # noqa: E402
 
 
-def _task(fn: Any, name: str) -> Any:
-    # Stages checkpoint themselves; Prefect caches and persists nothing.
-    return task(fn, name=name, cache_policy=NO_CACHE, persist_result=False)
+def _io_failure(_task: Any, _run: Any, state: Any) -> bool:
+    """Retry only a failure of the store or file system (not a stop request, not a bug)."""
+    return isinstance(state.data, OSError | StoreError | OperationalError)
+
+
+def _task(fn: Any, name: str, retries: int = 0) -> Any:
+    # Stages checkpoint themselves; Prefect caches and persists nothing. Only I/O-bound tasks
+    # retry (a stage that computes chemistry would redo it).
+    return task(
+        fn,
+        name=name,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+        retries=retries,
+        retry_delay_seconds=10,
+        retry_condition_fn=_io_failure if retries else None,
+    )
 
 
 seeds_task = _task(stages.seeds_stage, "seeds")
@@ -50,7 +68,8 @@ predict_task = _task(stages.predict_stage, "predict")
 filter_task = _task(stages.filter_stage, "filter")
 dock_task = _task(stages.dock_stage, "dock")
 score_task = _task(stages.score_stage, "score")
-store_task = _task(record.store_stage, "store")
+# writing a round again leaves the same rows (CandidateStore.write_round)
+store_task = _task(record.store_stage, "store", retries=2)
 update_task = _task(record.update_stage, "update")
 
 
@@ -59,18 +78,39 @@ def _artifact_key(name: str, round_: int) -> str:
 
 
 @flow(name="molgen-campaign", persist_result=False)
-def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
+def campaign_flow(campaign_file: str, rounds_per_run: int | None = None) -> list[dict[str, Any]]:
     """Run (or resume) the campaign described by ``campaign_file``.
+
+    Args:
+        campaign_file: the campaign file (a path this process can read).
+        rounds_per_run: run at most this many rounds that are not finished yet, then stop (a
+            scheduled run grows the campaign by this many rounds); None: up to the budget.
 
     Returns:
         One report per stage and round (``status`` is ran, resumed or skipped).
+
+    Raises:
+        CampaignLocked: another live run of the campaign holds its lock.
     """
-    logger = get_run_logger()
     campaign = load_campaign(campaign_file)
     components = build_components(campaign)
-    out = campaign.output
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_output(campaign)  # new, empty or this campaign's; before anything is written
     store = CandidateStore(campaign.store_url)
+    try:
+        with CampaignLock(store.engine, campaign.name):
+            return _run_campaign(campaign, components, out, store, rounds_per_run)
+    finally:
+        store.close()
+
+
+def _run_campaign(
+    campaign: Campaign,
+    components: Components,
+    out: Path,
+    store: CandidateStore,
+    rounds_per_run: int | None,
+) -> list[dict[str, Any]]:
+    logger = get_run_logger()
     cid = store.campaign_id(
         campaign.name, campaign.config_hash(), campaign.seed, campaign.model_dump(mode="json")
     )
@@ -110,6 +150,7 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
     state: dict[str, Any] | None = None
     state_hash = seeds.output_hash
     seen: list[str] = []
+    new_rounds = 0  # rounds this run worked on (not all skipped)
     for k in range(1, campaign.budget.rounds + 1):
         generator = build_generator(campaign, seed_smiles)
         if state is not None:
@@ -189,6 +230,8 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
         ran += [to_score] if to_score is not filtered else []
         round_reports = [asdict(s.report) for s in (*ran, scored, stored, updated)]
         reports.extend(round_reports)
+        if any(r["status"] != "skipped" for r in round_reports):
+            new_rounds += 1
         best = scored.table.head(5)
         create_table_artifact(
             key=_artifact_key(campaign.name, k),
@@ -200,7 +243,9 @@ def campaign_flow(campaign_file: str) -> list[dict[str, Any]]:
                 )
             ),
         )
-    store.close()
+        if rounds_per_run is not None and new_rounds >= rounds_per_run:
+            logger.info("ran %d rounds (rounds_per_run); round %d comes next", new_rounds, k + 1)
+            break
     return reports
 
 

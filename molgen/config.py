@@ -108,10 +108,30 @@ class GeneratorConfig(_Model):
         return {**{k: data[k] for k in ("kind", "seeds") if k in data}, "params": rest}
 
 
+# Budgets a round can finish: every stage checkpoints in batches, but generate holds a round's
+# molecules in memory and the store writes a round in one transaction.
+MAX_MOLECULES_PER_ROUND = 1_000_000
+MAX_DOCK_PER_ROUND = 100_000
+MAX_ROUNDS = 100_000
+
+
 class BudgetConfig(_Model):
-    rounds: int = Field(ge=1)
-    molecules_per_round: int = Field(ge=1)
-    dock_per_round: int = Field(default=0, ge=0)
+    rounds: int = Field(ge=1, le=MAX_ROUNDS)
+    molecules_per_round: int = Field(
+        ge=1,
+        le=MAX_MOLECULES_PER_ROUND,
+        description="molecules generated per round; run more rounds for more molecules",
+    )
+    dock_per_round: int = Field(default=0, ge=0, le=MAX_DOCK_PER_ROUND)
+
+    @model_validator(mode="after")
+    def _dock_what_is_generated(self) -> BudgetConfig:
+        if self.dock_per_round > self.molecules_per_round:
+            raise ValueError(
+                f"dock_per_round ({self.dock_per_round}) is more than molecules_per_round "
+                f"({self.molecules_per_round}): a round docks molecules it generated"
+            )
+        return self
 
 
 class DockingConfig(_Model):

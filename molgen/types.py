@@ -57,11 +57,13 @@ class PreparedMolecule:
         smiles: canonical isomeric SMILES of the standardized parent molecule.
         inchikey: standard InChIKey, molgen's identity for a molecule.
         source: the SMILES string the molecule was made from.
+        changed: what standardization changed (``"removed [Na+]; neutralized"``), or ``""``.
     """
 
     smiles: str
     inchikey: str
     source: str
+    changed: str = ""
 
 
 @dataclass(slots=True)

@@ -15,12 +15,14 @@ from contextlib import contextmanager
 from rdkit import Chem, rdBase
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
+from molgen.chem import policy
+from molgen.chem.policy import MAX_SMILES_LENGTH
 from molgen.types import PreparedMolecule, Rejection
-
-MAX_SMILES_LENGTH = 1000
 
 _largest_fragment = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
 _uncharger = rdMolStandardize.Uncharger(canonicalOrder=True)
+# RDKit's list of known salts and solvents; a line of nothing but listed fragments keeps them all
+_salts = rdMolStandardize.FragmentRemover(skip_if_all_match=True)
 
 
 _capture_lock = threading.Lock()
@@ -73,6 +75,8 @@ def _parse(smiles: str) -> tuple[Chem.Mol | None, str]:
 def standardize_mol(mol: Chem.Mol) -> Chem.Mol:
     """The standardized parent of ``mol``: cleaned up, largest organic fragment, neutralized.
 
+    No input policy is applied (see :func:`prepare_smiles` for that).
+
     Raises:
         ValueError: if RDKit's standardizer fails on the molecule (the message says why).
     """
@@ -87,33 +91,78 @@ def standardize_mol(mol: Chem.Mol) -> Chem.Mol:
     return neutral
 
 
+def _standardize(mol: Chem.Mol) -> tuple[Chem.Mol | None, str, str]:
+    """``(parent, changed, reason)``: the policy's parent of a parsed molecule and what
+    standardization changed, or ``None`` and the rule that refused it."""
+    reason = policy.check_parsed(mol)
+    if reason:
+        return None, "", reason
+    changed: list[str] = []
+    written = Chem.MolToSmiles(mol)
+    try:
+        with rdBase.BlockLogs():
+            clean = rdMolStandardize.Cleanup(mol)
+            parts = list(Chem.GetMolFrags(_salts.remove(clean), asMols=True))
+            reason = policy.check_components(
+                [m for m in parts if any(a.GetAtomicNum() == 6 for a in m.GetAtoms())]
+            )
+            if reason:
+                return None, "", reason
+            parent = _largest_fragment.choose(clean)
+            kept = Chem.MolToSmiles(parent)
+            dropped = [
+                Chem.MolToSmiles(m)
+                for m in Chem.GetMolFrags(clean, asMols=True)
+                if Chem.MolToSmiles(m) != kept
+            ]
+            if dropped:
+                changed.append("removed " + " ".join(sorted(set(dropped))))
+            elif kept != written:
+                changed.append(f"normalized {written} to {kept}")
+            neutral = _uncharger.uncharge(parent)
+            Chem.SanitizeMol(neutral)
+    except (Chem.rdchem.MolSanitizeException, RuntimeError) as err:
+        return None, "", f"standardization failed: {err}"
+    if Chem.MolToSmiles(neutral) != kept:
+        changed.append("neutralized")
+    reason = policy.check_parent(neutral)
+    if reason:
+        return None, "", reason
+    return neutral, "; ".join(changed), ""
+
+
 def prepare_smiles(smiles: str) -> PreparedMolecule | Rejection:
-    """Parse and standardize one SMILES string.
+    """Parse, check and standardize one SMILES string under molgen's input policy.
 
     Returns:
         A :class:`PreparedMolecule` (canonical isomeric SMILES and InChIKey of the standardized
-        parent), or a :class:`Rejection` from stage ``"prepare"`` saying why it failed: empty
-        input, unparseable SMILES, valence errors, failed standardization, no heavy atoms, or no
-        InChIKey.
+        parent, and what standardization changed), or a :class:`Rejection` from stage
+        ``"prepare"`` whose reason starts with the rule that refused the input (the rules are
+        listed in :mod:`molgen.chem.policy`): empty input, characters, parse, dummy atoms,
+        metal complex, mixture, elements, radicals, no carbon, size.
     """
     text = smiles.strip() if isinstance(smiles, str) else ""
     if not text:
         return Rejection("prepare", str(smiles), "empty SMILES")
     if len(text) > MAX_SMILES_LENGTH:
-        return Rejection("prepare", text[:80] + "...", f"SMILES longer than {MAX_SMILES_LENGTH}")
+        return Rejection(
+            "prepare", text[:80] + "...", f"parse: SMILES longer than {MAX_SMILES_LENGTH}"
+        )
+    reason = policy.check_characters(text)
+    if reason:
+        return Rejection("prepare", text, reason)
     mol, reason = _parse(text)
     if mol is None:
         return Rejection("prepare", text, reason)
-    try:
-        parent = standardize_mol(mol)
-    except ValueError as err:
-        return Rejection("prepare", text, str(err))
-    if parent.GetNumHeavyAtoms() == 0:
-        return Rejection("prepare", text, "no heavy atoms")
+    parent, changed, reason = _standardize(mol)
+    if parent is None:
+        return Rejection("prepare", text, reason)
     inchikey = Chem.MolToInchiKey(parent)
     if not inchikey:
-        return Rejection("prepare", text, "RDKit could not compute an InChIKey")
-    return PreparedMolecule(smiles=Chem.MolToSmiles(parent), inchikey=inchikey, source=text)
+        return Rejection("prepare", text, "parse: RDKit could not compute an InChIKey")
+    return PreparedMolecule(
+        smiles=Chem.MolToSmiles(parent), inchikey=inchikey, source=text, changed=changed
+    )
 
 
 def prepare_many(

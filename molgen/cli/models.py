@@ -11,9 +11,11 @@ from typing import Annotated
 
 import typer
 
-from molgen.chem.smiles_file import SmilesEntry, iter_smiles_entries, read_smiles_entries
+from molgen.chem import prepare_smiles
+from molgen.chem.smiles_file import iter_smiles_entries, read_smiles_entries
 from molgen.cli.common import configure_logging, console, err_console, fail
 from molgen.resources import SHIPPED_MODELS, UnknownModelError, model_file
+from molgen.types import Rejection
 
 
 def train_predictor(
@@ -98,27 +100,35 @@ def predict(
         raise fail(str(err)) from err
     if str(smiles_file) != "-" and not smiles_file.is_file():
         raise fail(f"{smiles_file}: no such file")
-    # read as bytes, decoded line by line: a line that is not UTF-8 is that line's rejection
+    # read as bytes, decoded line by line: a line that is not UTF-8 is that line's rejection;
+    # every molecule goes through molgen's input policy, and the standardized parent is scored
     source = sys.stdin.buffer if str(smiles_file) == "-" else smiles_file.open("rb")
     sink = out.open("w", newline="") if out else sys.stdout
-    pending: deque[SmilesEntry] = deque()  # read, not yet written: in input order
+    # read, not yet written, in input order: (what was written, standardized, why refused)
+    pending: deque[tuple[str, str, str]] = deque()
 
     def feed():  # noqa: ANN202
         for entry in iter_smiles_entries(source):
-            pending.append(entry)
-            if entry.error is None:
-                yield entry.smiles
+            if entry.error is not None:
+                pending.append((entry.smiles, "", f"line {entry.line}: {entry.error}"))
+                continue
+            prepared = prepare_smiles(entry.smiles)
+            if isinstance(prepared, Rejection):
+                pending.append((entry.smiles, "", prepared.reason))
+                continue
+            pending.append((entry.smiles, prepared.changed, ""))
+            yield prepared.smiles
 
     writer = csv.writer(sink, lineterminator="\n")
-    writer.writerow(["smiles", *(o.name for o in predictor.outputs), "rejected"])
+    writer.writerow(["smiles", *(o.name for o in predictor.outputs), "standardized", "rejected"])
     blank = [""] * len(predictor.outputs)
 
-    def write_unreadable() -> int:
-        """Write the lines at the head of ``pending`` that could not be decoded."""
+    def write_refused() -> int:
+        """Write the inputs at the head of ``pending`` that were refused before predicting."""
         count = 0
-        while pending and pending[0].error is not None:
-            entry = pending.popleft()
-            writer.writerow([entry.smiles, *blank, f"line {entry.line}: {entry.error}"])
+        while pending and pending[0][2]:
+            smi, _, why = pending.popleft()
+            writer.writerow([smi, *blank, "", why])
             count += 1
         return count
 
@@ -126,13 +136,18 @@ def predict(
     for values, reasons in predictor.predict_smiles(feed(), workers=workers):
         why = dict(reasons)
         for i, row in enumerate(values):
-            rejected += write_unreadable()
-            smi = pending.popleft().smiles
+            rejected += write_refused()
+            smi, changed, _ = pending.popleft()
             writer.writerow(
-                [smi, *("" if math.isnan(v) else f"{v:.6g}" for v in row), why.get(i, "")]
+                [
+                    smi,
+                    *("" if math.isnan(v) else f"{v:.6g}" for v in row),
+                    changed,
+                    why.get(i, ""),
+                ]
             )
         rejected += len(reasons)
-    rejected += write_unreadable()
+    rejected += write_refused()
     if out:
         sink.close()
         err_console.print(f"wrote {out}; {rejected} molecules rejected")
@@ -238,11 +253,20 @@ def finetune(
     if not actives.is_file():
         raise fail(f"{actives}: no such file")
     entries = read_smiles_entries(actives)
-    readable = [e for e in entries if e.error is None]
+    reasons = [(e.line, e.error) for e in entries if e.error is not None]
+    readable, parents = [], []  # molgen's input policy first; the parents are trained on
+    for e in entries:
+        if e.error is None:
+            prepared = prepare_smiles(e.smiles)
+            if isinstance(prepared, Rejection):
+                reasons.append((e.line, prepared.reason))
+            else:
+                readable.append(e)
+                parents.append(prepared.smiles)
     try:
         card, rejected = finetune_prior(
             model_file(prior, "prior"),
-            [e.smiles for e in readable],
+            parents,
             out,
             epochs=epochs,
             lr=learning_rate,
@@ -250,7 +274,6 @@ def finetune(
         )
     except (ModelFileError, ValueError) as err:
         raise fail(f"{actives}: {err}") from err
-    reasons = [(e.line, e.error) for e in entries if e.error is not None]
     reasons += [(readable[i].line, reason) for i, reason in rejected]
     for line, reason in sorted(reasons):
         err_console.print(f"{actives} line {line} rejected: {reason}")

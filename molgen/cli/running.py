@@ -47,7 +47,9 @@ def preflight(campaign: Campaign) -> None:
         resolve_target,
         seeds_path,
     )
+    from molgen.pipeline.output import check_output
 
+    check_output(campaign)  # never write into a folder that is not this campaign's
     component_params(campaign)  # every component resolved, checked, its params validated
     build_components(campaign)  # predictors start; every objective has a value
     build_generator(campaign, read_smiles(seeds_path(campaign)))  # a seed file, a prior file

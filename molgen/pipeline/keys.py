@@ -32,9 +32,9 @@ from molgen.config import DOCKING_PLACEMENT, Campaign
 DOCKING_SCORE = "docking_score"
 
 STAGE_CODE: Mapping[str, str] = {
-    "seeds": "2",
+    "seeds": "3",
     "generate": "1",
-    "prepare": "1",
+    "prepare": "2",
     "predict": "2",
     "filter": "2",
     "dock": "2",

@@ -106,10 +106,11 @@ def _prepare_rows(items: Sequence[str]) -> pd.DataFrame:
     for smi in items:
         r = prepare_smiles(smi)
         if isinstance(r, PreparedMolecule):
-            rows.append((smi, r.smiles, r.inchikey, None))
+            rows.append((smi, r.smiles, r.inchikey, r.changed or None, None))
         else:
-            rows.append((smi, None, None, r.reason))
-    return pd.DataFrame(rows, columns=["source", "smiles", "inchikey", "reason"])
+            rows.append((smi, None, None, None, r.reason))
+    # standardized: what standardization changed in an accepted input (molgen.chem.policy)
+    return pd.DataFrame(rows, columns=["source", "smiles", "inchikey", "standardized", "reason"])
 
 
 def _seed_rows(entries: Sequence[SmilesEntry]) -> pd.DataFrame:

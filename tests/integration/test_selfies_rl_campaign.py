@@ -38,7 +38,7 @@ transform = {{ kind = "sigmoid", low = 5.0, high = 2.0 }}
 alerts = []
 rules = []
 [runtime]
-batch_size = 30
+batch_size = 10
 """
 
 

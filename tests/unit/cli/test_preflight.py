@@ -16,14 +16,27 @@ runner = CliRunner()
     [
         ('name = "DRD2"', 'name = "NOPE"', "target.name: unknown target 'NOPE'"),
         ("[generator]\n", '[generator]\nseeds = "missing.smi"\n', "missing.smi"),
+        (
+            "molecules_per_round = 200",
+            "molecules_per_round = 1000000000",
+            "budget.molecules_per_round: Input should be less than or equal to 1000000",
+        ),
+        (
+            "dock_per_round = 10",
+            "dock_per_round = 500",
+            "dock_per_round (500) is more than molecules_per_round (200)",
+        ),
+        ('output = "runs/', 'output = "taken/', "holds files that are not a molgen campaign's"),
         ("dock_per_round = 10", "dock_per_round = 2", None),  # a valid file: no error here
     ],
-    ids=["unknown-target", "missing-seeds", "valid"],
+    ids=["unknown-target", "missing-seeds", "budget", "dock-budget", "output-folder", "valid"],
 )
 def test_user_errors_are_found_before_prefect_starts(tmp_path, monkeypatch, old, new, message):
     from molgen.cli import running
 
     path = tmp_path / "c.toml"
+    (tmp_path / "taken" / "c").mkdir(parents=True)
+    (tmp_path / "taken" / "c" / "thesis.tex").write_text("not a campaign")
     assert runner.invoke(app, ["init", str(path)]).exit_code == 0
     text = path.read_text()
     assert old in text, old
@@ -39,3 +52,4 @@ def test_user_errors_are_found_before_prefect_starts(tmp_path, monkeypatch, old,
     assert message in result.output and "Traceback" not in result.output
     assert not started
     assert len(result.output.strip().splitlines()) <= 3
+    assert sorted(p.name for p in (tmp_path / "taken" / "c").iterdir()) == ["thesis.tex"]
