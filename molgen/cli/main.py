@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from molgen.cli import deploying as _deploy_commands
 from molgen.cli import models as _model_commands
 from molgen.cli import results as _result_commands
 from molgen.cli.common import configure_logging, console, err_console, fail
@@ -147,6 +148,7 @@ def run(
 # before the entry below, so that `python -m molgen.cli.main` has them too
 _result_commands.register(app)
 _model_commands.register(app)
+_deploy_commands.register(app)
 
 if __name__ == "__main__":
     app()
