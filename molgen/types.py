@@ -19,6 +19,20 @@ class Direction(StrEnum):
     NONE = "none"
 
 
+# The stages of a round in pipeline order (round 0 has only ``seeds``).
+STAGES: tuple[str, ...] = (
+    "seeds",
+    "generate",
+    "prepare",
+    "predict",
+    "filter",
+    "dock",
+    "score",
+    "store",
+    "update",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class OutputSpec:
     """One column a predictor produces.

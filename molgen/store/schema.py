@@ -11,6 +11,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -70,18 +71,30 @@ class Candidate(Base):
 
     ``scoring_hash`` identifies the objectives and aggregation its score was computed under;
     only candidates scored under the campaign's current scoring are kept and ranked.
+
+    Ranks are not stored: :meth:`molgen.store.CandidateStore.top` computes them when it reads
+    (see :mod:`molgen.store.store`). ``rank`` and ``pareto_rank`` stay as columns, written as
+    0, so that stores made by earlier versions (where they are ``NOT NULL``) take new rows.
+    The indexes serve the per-round queries: ``(campaign_id, score)`` the ranking,
+    ``(campaign_id, round)`` the replacement of a round, ``(campaign_id, scoring_hash)`` the
+    removal of rows scored under another scoring.
     """
 
     __tablename__ = "candidates"
-    __table_args__ = (UniqueConstraint("campaign_id", "molecule_id"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "molecule_id"),
+        Index("ix_candidates_campaign_score", "campaign_id", "score"),
+        Index("ix_candidates_campaign_round", "campaign_id", "round"),
+        Index("ix_candidates_campaign_scoring", "campaign_id", "scoring_hash"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     molecule_id: Mapped[int] = mapped_column(ForeignKey("molecules.id"), index=True)
     round: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
-    rank: Mapped[int] = mapped_column(Integer, index=True)
-    pareto_rank: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int] = mapped_column(Integer)  # unused since ranks are read-time; 0
+    pareto_rank: Mapped[int] = mapped_column(Integer)  # unused since ranks are read-time; 0
     objectives: Mapped[dict[str, Any]] = mapped_column(JSON)
     provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
     scoring_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -128,12 +141,23 @@ class Docking(Base):
 _ADDED_COLUMNS = {"candidates": {"scoring_hash": "VARCHAR(64)"}}
 """Columns added since the first schema, with their SQL types, for :func:`upgrade`."""
 
+_ADDED_INDEXES = [
+    index
+    for index in Candidate.__table__.indexes
+    if index.name and index.name.startswith("ix_candidates_campaign_")
+]
+"""Indexes added since the first schema (created by :func:`upgrade` where missing)."""
+
+_DROPPED_INDEXES = ["ix_candidates_rank"]
+"""Indexes of earlier schemas that no query uses any more: each write had to maintain them."""
+
 
 def upgrade(engine: Engine) -> None:
-    """Add the columns an older store lacks (``create_all`` only creates missing tables).
+    """Bring an older store to the current schema (``create_all`` only creates missing tables).
 
-    Candidates of an older store have no ``scoring_hash``; the next run of their campaign
-    scores and writes them again (the store stage's code version changed).
+    Adds missing columns and indexes, and drops indexes no query uses. Candidates of an older
+    store have no ``scoring_hash``; the next run of their campaign scores and writes them
+    again (the store stage's code version changed). A store already current is only read.
     """
     tables = inspect(engine)
     for table, columns in _ADDED_COLUMNS.items():
@@ -142,3 +166,12 @@ def upgrade(engine: Engine) -> None:
             for name, sql_type in columns.items():
                 if name not in present:
                     conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
+    indexes = {i["name"] for i in tables.get_indexes("candidates")}
+    missing = [i for i in _ADDED_INDEXES if i.name not in indexes]
+    dropped = [name for name in _DROPPED_INDEXES if name in indexes]
+    if missing or dropped:
+        with engine.begin() as conn:
+            for index in missing:
+                index.create(conn, checkfirst=True)
+            for name in dropped:
+                conn.execute(text(f"DROP INDEX IF EXISTS {name}"))

@@ -1,4 +1,13 @@
-"""The candidate store: molecules, predictions, candidates and rejections in one database."""
+"""The candidate store: molecules, predictions, candidates and rejections in one database.
+
+Scaling: a round's write touches only that round's rows (indexes on ``(campaign_id, round)``
+and ``(campaign_id, scoring_hash)`` find what it replaces), and nothing is ranked when written.
+``top(n)`` computes ranks when read, from about ``n`` rows found through the
+``(campaign_id, score)`` index; Pareto fronts of those rows are the campaign's own because a
+dominating candidate never scores lower (:func:`molgen.store.ranking.ranked`). A round thus
+costs about the same at a million candidates as at ten thousand, and memory does not grow
+with the campaign.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +18,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, case, create_engine, delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from molgen.scoring.aggregate import pareto_ranks
+from molgen.store.ranking import ranked
 from molgen.store.schema import (
     Base,
     CampaignRow,
@@ -26,7 +34,18 @@ from molgen.store.schema import (
     RejectionRow,
     upgrade,
 )
-from molgen.types import Rejection
+from molgen.types import STAGES, Rejection
+
+
+def _stage_order(stage: str) -> int:
+    """A stage's place in the pipeline (a plug-in's own stage name comes last)."""
+    return STAGES.index(stage) if stage in STAGES else len(STAGES)
+
+
+# The same order in SQL, for listing rejections round by round in pipeline order.
+_STAGE_ORDER = case(
+    {name: i for i, name in enumerate(STAGES)}, value=RejectionRow.stage, else_=len(STAGES)
+)
 
 
 class StoreError(RuntimeError):
@@ -48,22 +67,28 @@ def _upsert(
     rows: Sequence[dict[str, Any]],
     keys: Sequence[str],
     update_cols: Sequence[str] = (),
-    chunk: int = 500,
 ) -> None:
     """Insert ``rows``; on a conflict over ``keys`` update ``update_cols`` (or do nothing).
 
-    Chunked so that no statement exceeds SQLite's limit on bound parameters.
+    One ``INSERT ... ON CONFLICT`` statement of the dialect, executed for all rows at once
+    (the driver's executemany: no statement grows with the rows, so SQLite's limit on bound
+    parameters never applies). Rows go in the order of their ``keys``, so that two
+    transactions writing overlapping rows at once (two campaigns on one PostgreSQL store,
+    sharing molecules) take their row locks in the same order and never deadlock.
     """
-    for start in range(0, len(rows), chunk):
-        stmt = _insert(engine, table).values(list(rows[start : start + chunk]))
-        if update_cols:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={c: getattr(stmt.excluded, c) for c in update_cols},
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        s.execute(stmt)
+    if not rows:
+        return
+    t = getattr(table, "__table__", table)
+    stmt = _insert(engine, t)
+    if update_cols:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: getattr(stmt.excluded, c) for c in update_cols},
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    ordered = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
+    s.connection().execute(stmt, ordered)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -170,7 +195,7 @@ class CandidateStore:
         rejections: Iterable[Rejection],
         scoring_hash: str,
     ) -> None:
-        """Write one round's results in a single transaction, then re-rank the campaign.
+        """Write one round's results in a single transaction.
 
         The round's candidates and rejections replace those the store held for this round of
         the campaign, so the store always holds the rounds as the campaign's current file
@@ -185,9 +210,12 @@ class CandidateStore:
             rejections: the round's rejections.
             scoring_hash: identifies the objectives and aggregation the scores were computed
                 under. Candidates of the campaign scored under any other scoring (rounds the
-                current file no longer runs) are deleted before ranking.
+                current file no longer runs) are deleted: scores of two scorings are never
+                ranked together.
 
-        Writing the same round again leaves the same rows: no duplicates.
+        Writing the same round again leaves the same rows: no duplicates. Nothing is ranked
+        here (ranks are computed when read, see :meth:`top`), so a round's cost grows with
+        the round, not with the campaign.
         """
         e = self.engine
         with Session(e) as s, s.begin():
@@ -214,7 +242,7 @@ class CandidateStore:
                     "molecule_id": ids[c["inchikey"]],
                     "round": round_,
                     "score": float(c["score"]),
-                    "rank": 0,
+                    "rank": 0,  # unused (see Candidate), kept for stores of earlier versions
                     "pareto_rank": 0,
                     "objectives": c["objectives"],
                     "provenance": c["provenance"],
@@ -248,7 +276,7 @@ class CandidateStore:
                 ["campaign_id", "round", "stage", "input"],
                 ["reason"],
             )
-            self._rerank(s, campaign_id, scoring_hash)
+            self._drop_other_scorings(s, campaign_id, scoring_hash)
 
     def _molecule_ids(self, s: Session, molecules: Sequence[tuple[str, str]]) -> dict[str, int]:
         rows = [{"inchikey": k, "smiles": smi} for k, smi in molecules]
@@ -320,35 +348,16 @@ class CandidateStore:
             )
 
     @staticmethod
-    def _rerank(s: Session, campaign_id: int, scoring_hash: str) -> None:
-        """Rank the campaign's candidates: ``rank`` by score (ties by InChIKey), ``pareto_rank``
-        by non-dominated sorting of the desirabilities. Candidates scored under another
-        scoring are deleted first: scores of two scorings are never ranked together."""
-        s.execute(
-            delete(Candidate).where(
-                Candidate.campaign_id == campaign_id,
-                (Candidate.scoring_hash != scoring_hash) | Candidate.scoring_hash.is_(None),
-            )
-        )
-        rows = s.execute(
-            select(Candidate.id, Candidate.score, Molecule.inchikey, Candidate.objectives)
-            .join(Molecule, Molecule.id == Candidate.molecule_id)
-            .where(Candidate.campaign_id == campaign_id)
-        ).all()
-        if not rows:
-            return
-        order = sorted(rows, key=lambda r: (-r.score, r.inchikey))
-        names = sorted(rows[0].objectives)  # one scoring: every row has the same objectives
-        d = np.array([[r.objectives[n]["desirability"] for n in names] for r in rows], dtype=float)
-        pareto = pareto_ranks(np.nan_to_num(d, nan=0.0))
-        pareto_by_id = {r.id: int(p) for r, p in zip(rows, pareto, strict=True)}
-        s.execute(
-            update(Candidate),
-            [
-                {"id": r.id, "rank": i + 1, "pareto_rank": pareto_by_id[r.id]}
-                for i, r in enumerate(order)
-            ],
-        )
+    def _drop_other_scorings(s: Session, campaign_id: int, scoring_hash: str) -> None:
+        """Delete the campaign's candidates scored under another scoring (or none).
+
+        Three range deletes (below, above, null) rather than one ``!=``, so that SQLite and
+        PostgreSQL each search the ``(campaign_id, scoring_hash)`` index for the few rows to
+        delete instead of reading an entry for every candidate of the campaign each round.
+        """
+        h = Candidate.scoring_hash
+        for other in (h < scoring_hash, h > scoring_hash, h.is_(None)):
+            s.execute(delete(Candidate).where(Candidate.campaign_id == campaign_id, other))
 
     def _campaign_id(self, s: Session, campaign: str) -> int:
         cid = s.scalar(select(CampaignRow.id).where(CampaignRow.name == campaign))
@@ -364,32 +373,19 @@ class CandidateStore:
     def top(self, campaign: str, n: int | None = None) -> list[dict[str, Any]]:
         """The campaign's best candidates by rank, as plain dicts (for JSON, CSV, tables).
 
+        ``rank`` is the position by score (highest first, ties by InChIKey), ``pareto_rank``
+        the front by non-dominated sorting of the desirabilities; both are computed here, from
+        the ``(campaign_id, score)`` index, reading about ``n`` rows whatever the campaign's
+        size (:func:`molgen.store.ranking.ranked` says how, and why the fronts are the
+        campaign's). ``pareto_rank`` is None past the first 10,000 candidates
+        (:data:`molgen.store.ranking.PARETO_ROWS`; only when ``n`` is larger, or None).
+
         Raises:
             StoreError: the store holds no campaign of that name.
         """
         with Session(self.engine) as s:
             cid = self._campaign_id(s, campaign)
-            q = (
-                select(Candidate, Molecule)
-                .join(Molecule, Molecule.id == Candidate.molecule_id)
-                .where(Candidate.campaign_id == cid)
-                .order_by(Candidate.rank)
-            )
-            if n is not None:
-                q = q.limit(n)
-            return [
-                {
-                    "rank": c.rank,
-                    "smiles": m.smiles,
-                    "inchikey": m.inchikey,
-                    "score": c.score,
-                    "pareto_rank": c.pareto_rank,
-                    "round": c.round,
-                    "objectives": c.objectives,
-                    "provenance": c.provenance,
-                }
-                for c, m in s.execute(q)
-            ]
+            return ranked(s, cid, n)
 
     def counts(self, campaign: str) -> dict[str, int]:
         """Row counts for a campaign (candidates, rejections), and store-wide tables."""
@@ -428,7 +424,7 @@ class CandidateStore:
             q = (
                 select(RejectionRow)
                 .where(*self._rejection_filter(s, campaign, round_, stage))
-                .order_by(RejectionRow.round, RejectionRow.id)
+                .order_by(RejectionRow.round, _STAGE_ORDER, RejectionRow.id)
                 .limit(limit)
             )
             return [
@@ -478,7 +474,7 @@ class CandidateStore:
                     for r, n in sorted(parts[st].items(), key=lambda x: (-x[1], x[0]))[:reasons]
                 ],
             }
-            for st in sorted(first, key=lambda st: first[st])
+            for st in sorted(first, key=lambda st: (first[st][0], _stage_order(st), first[st][1]))
         ]
 
     def _rejection_filter(

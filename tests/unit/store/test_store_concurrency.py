@@ -1,6 +1,7 @@
-"""Two processes on one store: a race to create a campaign, and a reader under a writer.
+"""Two processes on one store: a race to create a campaign, two campaigns writing at once, and
+a reader under a writer; on SQLite and, where the test says so, on PostgreSQL.
 
-The workers run in ``spawn``ed processes (fresh interpreters, own SQLite connections), as two
+The workers run in ``spawn``ed processes (fresh interpreters, own connections), as two
 ``molgen`` commands would.
 """
 
@@ -14,8 +15,10 @@ import pytest
 from sqlalchemy import text
 
 from molgen.store import CandidateStore
+from molgen.types import Rejection
 
 RACES = 15
+PG_RACES = 5  # a new database costs more than a new file
 
 
 def _race_campaign_id(urls: list[str], barrier: Any, results: Any) -> None:
@@ -38,11 +41,16 @@ def _race_campaign_id(urls: list[str], barrier: Any, results: Any) -> None:
     results.put(out)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("new_files", [False, True], ids=["tables-exist", "new-files"])
-def test_two_processes_get_the_same_campaign_id(tmp_path, new_files):
+def test_two_processes_get_the_same_campaign_id(tmp_path, request, backend, new_files):
     """Both get the id of one row, and neither fails on the unique name (nor, opening a new
-    file, on creating the same tables)."""
-    urls = [f"sqlite:///{tmp_path / f'race-{i}.sqlite'}" for i in range(RACES)]
+    file or database, on creating the same tables)."""
+    if backend == "sqlite":
+        urls = [f"sqlite:///{tmp_path / f'race-{i}.sqlite'}" for i in range(RACES)]
+    else:
+        server = request.getfixturevalue("postgres")
+        urls = [server.create_database() for _ in range(PG_RACES)]
     if not new_files:
         for url in urls:
             CandidateStore(url).close()
@@ -64,6 +72,95 @@ def test_two_processes_get_the_same_campaign_id(tmp_path, new_files):
             rows = c.execute(text("SELECT id, name, seed FROM campaigns")).all()
         assert [tuple(r) for r in rows] == [(cid, "c", 7)]
         store.close()
+
+
+ROUNDS, PER_ROUND = 6, 100
+
+
+def _campaign_keys(name: str, round_: int | None = None) -> list[str]:
+    """Campaign ``a`` has K0000-K0599, ``b`` K0050-K0649, 100 a round; in each round the two
+    share 50 molecules, which ``a`` writes upwards and ``b`` downwards (the order in which two
+    writers holding locks could deadlock)."""
+    first = 0 if name == "a" else 50
+    keys = [f"K{i:04d}" for i in range(first, first + ROUNDS * PER_ROUND)]
+    if round_ is None:
+        return keys
+    part = keys[round_ * PER_ROUND : (round_ + 1) * PER_ROUND]
+    return part if name == "a" else part[::-1]
+
+
+def _run_campaign(url: str, name: str, barrier: Any, results: Any) -> None:
+    """Write a campaign's rounds, each at the same moment as the other campaign's."""
+    try:
+        store = CandidateStore(url)
+        cid = store.campaign_id(name, "h", 1, {})
+        for r in range(ROUNDS):
+            part = _campaign_keys(name, r)
+            barrier.wait(timeout=120)  # both write their round at the same moment
+            store.write_round(
+                cid,
+                r + 1,
+                [(k, f"C{k}") for k in part],
+                [(k, "p", "1", "o", float(k[1:])) for k in part],
+                [
+                    {
+                        "inchikey": k,
+                        "score": float(k[1:]) / 1000,
+                        "objectives": {"p": {"value": 1.0, "desirability": float(k[1:]) / 1000}},
+                        "provenance": {"campaign": name},
+                    }
+                    for k in part
+                ],
+                [Rejection("filter", f"X{name}{r}{i}", "PAINS: x") for i in range(10)],
+                scoring_hash="s",
+            )
+        store.close()
+        results.put((name, "ok"))
+    except Exception as err:  # reported to the test, which shows it
+        barrier.abort()  # the other process stops waiting for this one
+        results.put((name, repr(err)))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_campaigns_at_once_lose_and_duplicate_nothing(tmp_path, request, backend):
+    """Two processes run two campaigns on one store at the same time, sharing molecules: every
+    row of both is there once, and each campaign ranks exactly its own candidates."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database()
+    CandidateStore(url).close()
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_run_campaign, args=(url, name, barrier, results)) for name in "ab"]
+    for p in procs:
+        p.start()
+    outs = dict(results.get(timeout=300) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    assert outs == {"a": "ok", "b": "ok"}
+    store = CandidateStore(url)
+    for name in "ab":
+        counts = store.counts(name)
+        assert counts == {
+            "candidates": 600,
+            "rejections": ROUNDS * 10,
+            "molecules": 650,
+            "predictions": 650,
+        }
+        top = store.top(name)
+        assert sorted(r["inchikey"] for r in top) == sorted(_campaign_keys(name))
+        assert [r["rank"] for r in top] == list(range(1, 601))
+        assert {r["provenance"]["campaign"] for r in top} == {name}
+        assert top[0]["inchikey"] == max(_campaign_keys(name))
+    with store.engine.connect() as c:
+        dupes = c.execute(
+            text("SELECT count(*) - count(DISTINCT inchikey) FROM molecules")
+        ).scalar()
+        smiles = c.execute(text("SELECT inchikey, smiles FROM molecules")).all()
+    assert dupes == 0
+    assert all(smi == f"C{k}" for k, smi in smiles)
+    store.close()
 
 
 WRITER_HOLDS_S = 8.0

@@ -1,0 +1,96 @@
+"""Ranks computed when the store is read: position by score and Pareto front (see
+:func:`ranked`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from molgen.scoring.aggregate import pareto_ranks
+from molgen.store.schema import Candidate, Molecule
+
+PARETO_ROWS = 10_000
+"""At most this many candidates, the best by score, get a ``pareto_rank`` in one read."""
+
+SCORE_SLACK = 1e-9
+"""Candidates scoring this little below the n-th are still read as possible dominators, in
+case floating-point rounding put a dominating candidate's score a hair below the other's."""
+
+
+def _by_inchikey(engine_name: str) -> Any:
+    """InChIKey in byte order on both backends (PostgreSQL sorts by its locale otherwise)."""
+    return Molecule.inchikey.collate("C" if engine_name == "postgresql" else "BINARY")
+
+
+def ranked(s: Session, campaign_id: int, n: int | None) -> list[dict[str, Any]]:
+    """The campaign's ``n`` best candidates (all when None) with rank and Pareto rank.
+
+    Ranks are computed here, when read, instead of being stored for every candidate at every
+    write (that made each round cost a load, a sort and an update of the whole campaign).
+
+    - ``rank``: position by score, highest first, ties by InChIKey. The ``n``-th best score
+      is found first by walking the ``(campaign_id, score)`` index; only candidates scoring at
+      least that much are read, sorted and cut to ``n``.
+    - ``pareto_rank``: the front of non-dominated sorting of the desirabilities, computed
+      over the candidates read. It equals the front over the whole campaign: a candidate
+      that dominates another scores at least as high under both aggregations (weighted sum
+      and geometric mean, positive weights, do not decrease in any desirability), so every
+      candidate dominating one of the ``n`` best is among those read (ties at the ``n``-th
+      score included, up to :data:`PARETO_ROWS` rows, and scores within
+      :data:`SCORE_SLACK` below it). Past the first :data:`PARETO_ROWS` candidates it is None.
+
+    A read costs ``O(n log N)`` for a campaign of ``N`` candidates, plus ``O(n^2)`` for the
+    Pareto fronts of the ``n`` rows.
+    """
+    engine_name = s.get_bind().dialect.name
+    where = [Candidate.campaign_id == campaign_id]
+    if n is not None:
+        if n <= 0:
+            return []
+        nth = s.scalar(
+            select(Candidate.score)
+            .where(Candidate.campaign_id == campaign_id)
+            .order_by(Candidate.score.desc())
+            .offset(n - 1)
+            .limit(1)
+        )
+        if nth is not None:
+            where.append(Candidate.score >= nth - SCORE_SLACK)
+    q = (
+        select(Candidate, Molecule)
+        .join(Molecule, Molecule.id == Candidate.molecule_id)
+        .where(*where)
+        .order_by(Candidate.score.desc(), _by_inchikey(engine_name))
+    )
+    if n is not None:
+        q = q.limit(max(n, PARETO_ROWS))
+    rows = s.execute(q).all()
+    pareto = _pareto(rows[:PARETO_ROWS])
+    return [
+        {
+            "rank": i + 1,
+            "smiles": m.smiles,
+            "inchikey": m.inchikey,
+            "score": c.score,
+            "pareto_rank": pareto[i] if i < len(pareto) else None,
+            "round": c.round,
+            "objectives": c.objectives,
+            "provenance": c.provenance,
+        }
+        for i, (c, m) in enumerate(rows[:n])
+    ]
+
+
+def _pareto(rows: Sequence[Any]) -> list[int]:
+    """Pareto ranks of ``(Candidate, Molecule)`` rows by desirability (a missing one is 0)."""
+    if not rows:
+        return []
+    names = sorted(rows[0][0].objectives)  # one scoring: every row has the same objectives
+    d = np.array(
+        [[c.objectives[k]["desirability"] for k in names] for c, _ in rows], dtype=float
+    ).reshape(len(rows), len(names))
+    return [int(p) for p in pareto_ranks(np.nan_to_num(d, nan=0.0))]
