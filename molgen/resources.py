@@ -46,6 +46,11 @@ def data_path(*parts: str) -> Path:
     return _path("molgen.data", parts)
 
 
+def template_path(name: str) -> Path:
+    """A file shipped in ``molgen/templates/``, e.g. ``"kubernetes-job.json"``."""
+    return _path("molgen", ("templates", name))
+
+
 @dataclass(frozen=True)
 class ShippedModel:
     """A trained checkpoint shipped in ``models/``, with its model card beside it."""

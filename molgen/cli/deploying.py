@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -63,5 +64,19 @@ def deploy(
     )
 
 
+def work_pool_template(
+    kind: Annotated[str, typer.Argument(help="work pool type: kubernetes")] = "kubernetes",
+) -> None:
+    """Print molgen's base job template for a Prefect work pool (JSON), e.g.
+    `molgen work-pool-template > gpu.json; prefect work-pool create gpu --type kubernetes
+    --base-job-template gpu.json`. Deployments then ask for GPUs with --job-variable gpus=1."""
+    from molgen.resources import template_path
+
+    if kind != "kubernetes":
+        raise fail(f"no molgen template for work pools of type {kind!r}; there is: kubernetes")
+    sys.stdout.write(template_path("kubernetes-job.json").read_text(encoding="utf-8"))
+
+
 def register(app: typer.Typer) -> None:
     app.command("deploy")(deploy)
+    app.command("work-pool-template")(work_pool_template)
