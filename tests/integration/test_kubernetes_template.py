@@ -56,7 +56,14 @@ def test_a_deployment_asking_for_a_gpu_renders_a_job_with_the_gpu_limit(
     assert stored["variables"]["properties"]["gpus"]["default"] == 0
 
     path = write_campaign(name="k8s-nightly")
-    variables = {"image": "registry.example.org/molgen:0.1.0", "gpus": 1}
+    volume = {"name": "campaigns", "persistentVolumeClaim": {"claimName": "molgen"}}
+    mount = {"name": "campaigns", "mountPath": "/shared"}
+    variables = {
+        "image": "registry.example.org/molgen:0.1.0",
+        "gpus": 1,
+        "volumes": [volume],
+        "volume_mounts": [mount],
+    }
     done = deploy_campaign(path, "gpu-k8s", cron="0 22 * * *", job_variables=variables)
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment(done.id)
@@ -67,6 +74,7 @@ def test_a_deployment_asking_for_a_gpu_renders_a_job_with_the_gpu_limit(
     assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
     assert container["image"] == "registry.example.org/molgen:0.1.0"
     assert container["resources"]["requests"] == {"cpu": "2", "memory": "8Gi"}
+    assert pod["volumes"] == [volume] and container["volumeMounts"] == [mount]
 
     cpu_only = _render(stored, {"image": "molgen:cpu"})
     assert cpu_only["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 0
