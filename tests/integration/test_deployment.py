@@ -1,5 +1,6 @@
-"""Scheduled campaigns on a real Prefect server and worker: `molgen deploy` with an interval
-schedule on a `process` work pool; two scheduled runs each grow the campaign by one round."""
+"""Scheduled campaigns on a real Prefect server (on PostgreSQL) and worker: `molgen deploy` with
+an interval schedule on a `process` work pool; two scheduled runs each grow the campaign by one
+round."""
 
 from __future__ import annotations
 
@@ -49,12 +50,31 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
+def _prefect_database(postgres) -> str:
+    """A database for Prefect's server on the tests' PostgreSQL server (with the pg_trgm
+    extension Prefect's migrations need), as an asyncpg URL."""
+    import psycopg
+
+    postgres.create_database("prefect_worker_test")
+    with psycopg.connect(
+        host=str(postgres.socket_dir),
+        port=postgres.port,
+        user="molgen",
+        dbname="prefect_worker_test",
+        autocommit=True,
+    ) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    return f"postgresql+asyncpg://molgen@127.0.0.1:{postgres.port}/prefect_worker_test"
+
+
 @pytest.fixture
-def prefect_server(tmp_path):
-    """A Prefect server on a free loopback port, its own home and database; yields the env."""
+def prefect_server(tmp_path, postgres):
+    """A Prefect server on a free loopback port with its own home, its database on PostgreSQL;
+    yields the environment that reaches it."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env |= {
+        "PREFECT_API_DATABASE_CONNECTION_URL": _prefect_database(postgres),
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
