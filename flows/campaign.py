@@ -7,6 +7,7 @@ entrypoint for Prefect deployments is ``flows/campaign.py:campaign_flow``. With 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -84,7 +85,8 @@ def campaign_flow(campaign_file: str, rounds_per_run: int | None = None) -> list
     Args:
         campaign_file: the campaign file (a path this process can read).
         rounds_per_run: run at most this many rounds that are not finished yet, then stop (a
-            scheduled run grows the campaign by this many rounds); None: up to the budget.
+            scheduled run grows the campaign by this many rounds); None: up to the budget
+            (with ``rounds = "unlimited"``: until stopped).
 
     Returns:
         One report per stage and round (``status`` is ran, resumed or skipped).
@@ -151,7 +153,8 @@ def _run_campaign(
     state_hash = seeds.output_hash
     seen: list[str] = []
     new_rounds = 0  # rounds this run worked on (not all skipped)
-    for k in range(1, campaign.budget.rounds + 1):
+    budget = campaign.budget
+    for k in itertools.count(1) if budget.unlimited else range(1, int(budget.rounds) + 1):
         generator = build_generator(campaign, seed_smiles)
         if state is not None:
             generator.load_state_dict(state)

@@ -11,7 +11,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from molgen.resources import SHIPPED_MODELS
 
@@ -116,13 +123,28 @@ MAX_ROUNDS = 100_000
 
 
 class BudgetConfig(_Model):
-    rounds: int = Field(ge=1, le=MAX_ROUNDS)
+    rounds: int | str = Field(
+        description='rounds in all; "unlimited": no end (a schedule, or molgen run --rounds N, '
+        "says how many a run adds)"
+    )
+
+    @field_validator("rounds")
+    @classmethod
+    def _rounds(cls, value: int | str) -> int | str:
+        if value == "unlimited" or (isinstance(value, int) and 1 <= value <= MAX_ROUNDS):
+            return value
+        raise ValueError(f'give a number of rounds from 1 to {MAX_ROUNDS}, or "unlimited"')
+
     molecules_per_round: int = Field(
         ge=1,
         le=MAX_MOLECULES_PER_ROUND,
         description="molecules generated per round; run more rounds for more molecules",
     )
     dock_per_round: int = Field(default=0, ge=0, le=MAX_DOCK_PER_ROUND)
+
+    @property
+    def unlimited(self) -> bool:
+        return self.rounds == "unlimited"
 
     @model_validator(mode="after")
     def _dock_what_is_generated(self) -> BudgetConfig:

@@ -73,6 +73,10 @@ def init(
 @app.command()
 def run(
     campaign_file: Annotated[Path, typer.Argument(help="campaign TOML file")],
+    rounds: Annotated[
+        int | None,
+        typer.Option(min=1, help="run at most N unfinished rounds (default: to the budget)"),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
     debug: Annotated[bool, typer.Option(help="show tracebacks of errors")] = False,
 ) -> None:
@@ -99,7 +103,7 @@ def run(
             running.prefect_api(),
             running.quiet_prefect_errors(not debug),
         ):
-            reports = running.call_in_thread(campaign_flow, str(campaign_file.resolve()))
+            reports = running.call_in_thread(campaign_flow, str(campaign_file.resolve()), rounds)
     except stop.StopRequested as err:
         err_console.print(
             f"stopped in {err.where}; finished work is saved: run `molgen run {campaign_file}` "

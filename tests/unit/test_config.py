@@ -37,11 +37,11 @@ def test_good_file_validates_and_resolves_paths(tmp_path):
 
 
 def test_wrong_type_names_file_and_field(tmp_path):
-    p = _write(tmp_path, GOOD.replace("rounds = 1", 'rounds = "three"'))
+    p = _write(tmp_path, GOOD.replace("molecules_per_round = 10", 'molecules_per_round = "ten"'))
     with pytest.raises(CampaignError) as err:
         load_campaign(p)
     msg = str(err.value)
-    assert str(p) in msg and "budget.rounds" in msg and "integer" in msg
+    assert str(p) in msg and "budget.molecules_per_round" in msg and "integer" in msg
 
 
 def test_unknown_field_is_named(tmp_path):
@@ -222,3 +222,17 @@ def test_example_campaigns_resolve_every_component():
     for name in ("demo.toml", "selfies_rl.toml"):
         params = component_params(load_campaign(Path(__file__).parents[2] / "examples" / name))
         assert params["generator"]["kind"] in {"graph_ga", "selfies_rl"}
+
+
+@pytest.mark.parametrize(
+    ("rounds", "ok"),
+    [("1", True), ("100000", True), ('"unlimited"', True), ("0", False), ('"lots"', False)],
+)
+def test_rounds_are_a_number_or_unlimited(tmp_path, rounds, ok):
+    p = _write(tmp_path, GOOD.replace("rounds = 1", f"rounds = {rounds}"))
+    if ok:
+        budget = load_campaign(p).budget
+        assert budget.unlimited == (rounds == '"unlimited"')
+        return
+    with pytest.raises(CampaignError, match=r'budget.rounds: .*1 to 100000, or "unlimited"'):
+        load_campaign(p)
