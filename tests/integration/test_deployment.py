@@ -11,7 +11,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import campaign_store
@@ -97,8 +100,21 @@ def prefect_server(tmp_path, postgres):
         _stop(server)
 
 
-def _completed_runs(deployment_id):
+@contextmanager
+def _client(env: dict[str, str]) -> Iterator[Any]:
+    """A Prefect client of the server in ``env`` (the session's test server may be this
+    process's Prefect default)."""
     from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with (
+        temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}),
+        get_client(sync_client=True) as client,
+    ):
+        yield client
+
+
+def _completed_runs(env, deployment_id):
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterId,
@@ -108,7 +124,7 @@ def _completed_runs(deployment_id):
     )
     from prefect.client.schemas.objects import StateType
 
-    with get_client(sync_client=True) as client:
+    with _client(env) as client:
         return client.read_flow_runs(
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
             flow_run_filter=FlowRunFilter(
@@ -118,12 +134,9 @@ def _completed_runs(deployment_id):
 
 
 def test_two_scheduled_runs_on_a_process_worker_grow_the_campaign_by_two_rounds(
-    prefect_server, write_campaign, tmp_path, monkeypatch
+    prefect_server, write_campaign, tmp_path
 ):
     env = prefect_server
-    for key, value in env.items():
-        if key.startswith("PREFECT_"):
-            monkeypatch.setenv(key, value)
     path = write_campaign(name="nightly", rounds=4, n=20, batch=10)
     subprocess.run(
         [str(BIN / "prefect"), "work-pool", "create", "night-pool", "--type", "process"],
@@ -142,9 +155,7 @@ def test_two_scheduled_runs_on_a_process_worker_grow_the_campaign_by_two_rounds(
     assert deployed.returncode == 0, deployed.stderr + deployed.stdout
     assert "deployed molgen-campaign/nightly" in deployed.stdout
 
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
+    with _client(env) as client:
         deployment = client.read_deployment_by_name("molgen-campaign/nightly")
     assert deployment.parameters == {"campaign_file": str(path), "rounds_per_run": 1}
     assert deployment.global_concurrency_limit.limit == 1
@@ -160,16 +171,16 @@ def test_two_scheduled_runs_on_a_process_worker_grow_the_campaign_by_two_rounds(
     )
     try:
         deadline = time.monotonic() + 400
-        while len(_completed_runs(deployment.id)) < 2:
+        while len(_completed_runs(env, deployment.id)) < 2:
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-3000:]
             time.sleep(2)
-        with get_client(sync_client=True) as client:
+        with _client(env) as client:
             client.pause_deployment(deployment.id)
     finally:
         _stop(worker)
 
-    runs = _completed_runs(deployment.id)
+    runs = _completed_runs(env, deployment.id)
     out = path.parent / "out"
     done_rounds = sorted(
         int(p.parent.parent.name.removeprefix("round-"))
@@ -186,7 +197,7 @@ def test_two_scheduled_runs_on_a_process_worker_grow_the_campaign_by_two_rounds(
 
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    with get_client(sync_client=True) as client:
+    with _client(env) as client:
         for run in runs[:2]:
             only = FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
             tasks = client.read_task_runs(flow_run_filter=only)
