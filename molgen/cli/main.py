@@ -12,6 +12,7 @@ from rich.table import Table
 from molgen.cli import deploying as _deploy_commands
 from molgen.cli import models as _model_commands
 from molgen.cli import results as _result_commands
+from molgen.cli import serving as _serve_commands
 from molgen.cli.common import configure_logging, console, err_console, fail
 from molgen.cli.common import load as _load
 from molgen.config import CampaignError
@@ -153,6 +154,7 @@ def run(
 _result_commands.register(app)
 _model_commands.register(app)
 _deploy_commands.register(app)
+_serve_commands.register(app)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,67 @@
+"""`molgen serve`: the web app over a candidate store."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from molgen.cli.common import err_console, fail
+from molgen.cli.common import load as load_campaign_file
+
+TOKEN_ENV = "MOLGEN_SERVE_TOKEN"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    campaign_file: Annotated[
+        Path | None, typer.Argument(help="a campaign file: serve its store")
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option(help="store URL (instead of a campaign file)")
+    ] = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option(help=f"required of every request (default: ${TOKEN_ENV})"),
+    ] = None,
+) -> None:
+    """Serve the candidate store in a browser: campaigns, candidate grids with filters and
+    substructure search, docked poses in 3D. Read-only; loopback only unless given a token."""
+    if (campaign_file is None) == (store is None):
+        raise fail("give a campaign file or --store URL (one of them)")
+    url = store or load_campaign_file(campaign_file).store_url
+    token = token or os.environ.get(TOKEN_ENV) or None
+    if not _loopback(host) and not token:
+        raise fail(
+            f"--host {host} is reachable from other machines: give --token (or set {TOKEN_ENV})"
+        )
+    import uvicorn
+
+    from molgen.store import StoreError
+    from molgen.web.app import create_app
+
+    try:
+        app = create_app(url, token)
+    except StoreError as err:
+        raise fail(str(err)) from err
+    shown = "localhost" if _loopback(host) else host
+    suffix = f"/?token={token}" if token else "/"
+    err_console.print(f"molgen serving {url} at http://{shown}:{port}{suffix}", markup=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

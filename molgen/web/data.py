@@ -1,0 +1,255 @@
+"""What the web app reads from the candidate store (read-only): campaigns, a campaign's
+candidates as a table, range filters, substructure search, a candidate's docked pose.
+
+Every query goes through SQLAlchemy with bound parameters; user input reaches RDKit (a SMARTS
+or SMILES query) and pandas (column names checked against the table's own), never SQL text.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from rdkit import Chem
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from molgen.store import CandidateStore, StoreError
+from molgen.store.schema import CampaignRow, Candidate, Docking, Molecule, Prediction
+
+BASE_COLUMNS = ("rank", "score", "pareto_rank", "round")
+SEARCH_SECONDS = 5.0
+"""A substructure search stops after this long and says how far it got."""
+
+
+class QueryError(ValueError):
+    """A query the user wrote that cannot run (a malformed SMARTS, an unknown column)."""
+
+
+def campaigns(store: CandidateStore) -> list[dict[str, Any]]:
+    """Every campaign in the store with its target, generator, rounds done, candidates and
+    best score (one grouped query over the candidates)."""
+    with Session(store.engine) as s:
+        stats = {
+            cid: (rounds, n, best)
+            for cid, rounds, n, best in s.execute(
+                select(
+                    Candidate.campaign_id,
+                    func.max(Candidate.round),
+                    func.count(),
+                    func.max(Candidate.score),
+                ).group_by(Candidate.campaign_id)
+            )
+        }
+        rows = s.execute(select(CampaignRow).order_by(CampaignRow.name)).scalars().all()
+        out = []
+        for c in rows:
+            rounds, n, best = stats.get(c.id, (0, 0, None))
+            config = c.config or {}
+            target = config.get("target") or {}
+            budget = config.get("budget") or {}
+            out.append(
+                {
+                    "name": c.name,
+                    "target": target.get("name") or target.get("pdb") or "",
+                    "generator": (config.get("generator") or {}).get("kind", ""),
+                    "rounds": rounds,
+                    "budget_rounds": budget.get("rounds"),
+                    "candidates": n,
+                    "best": best,
+                    "started": c.created_at,
+                }
+            )
+    return out
+
+
+@dataclass
+class CandidateTable:
+    """A campaign's candidates, ranked, with one column per objective value."""
+
+    campaign: str
+    frame: pd.DataFrame  # rank, inchikey, smiles, score, pareto_rank, round, <objectives>
+    objectives: list[str]
+
+    @property
+    def value_columns(self) -> list[str]:
+        return [*BASE_COLUMNS, *self.objectives]
+
+
+_cache: dict[tuple[str, str], tuple[tuple[int, float | None], CandidateTable]] = {}
+_cache_lock = threading.Lock()
+
+
+def _version(store: CandidateStore, campaign: str) -> tuple[int, float | None]:
+    """Changes whenever the campaign's candidates change (count and score sum)."""
+    with Session(store.engine) as s:
+        n, total = s.execute(
+            select(func.count(), func.sum(Candidate.score))
+            .join(CampaignRow, CampaignRow.id == Candidate.campaign_id)
+            .where(CampaignRow.name == campaign)
+        ).one()
+    return int(n), total
+
+
+def candidate_table(store: CandidateStore, campaign: str) -> CandidateTable:
+    """The campaign's ranked candidates, read once and kept until they change.
+
+    Raises:
+        StoreError: no campaign of that name.
+    """
+    key = (store.url, campaign)
+    version = _version(store, campaign)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    rows = store.top(campaign)
+    objectives = sorted({k for r in rows for k in r["objectives"]})
+    records = []
+    for r in rows:
+        rec = {k: r[k] for k in ("rank", "inchikey", "smiles", "score", "pareto_rank", "round")}
+        for name in objectives:
+            value = (r["objectives"].get(name) or {}).get("value")
+            rec[name] = math.nan if value is None else float(value)
+        records.append(rec)
+    frame = pd.DataFrame.from_records(
+        records,
+        columns=["rank", "inchikey", "smiles", "score", "pareto_rank", "round", *objectives],
+    )
+    table = CandidateTable(campaign, frame, objectives)
+    with _cache_lock:
+        _cache[key] = (version, table)
+    return table
+
+
+def parse_query(text: str) -> Chem.Mol:
+    """A substructure query: SMARTS, or SMILES when it is not valid SMARTS.
+
+    Raises:
+        QueryError: neither SMARTS nor SMILES.
+    """
+    text = text.strip()
+    if len(text) > 500:
+        raise QueryError("substructure query longer than 500 characters")
+    query = Chem.MolFromSmarts(text) if text else None
+    if query is None and text:
+        query = Chem.MolFromSmiles(text)
+    if query is None or query.GetNumAtoms() == 0:
+        raise QueryError(f"{text!r} is neither a SMARTS pattern nor a SMILES")
+    return query
+
+
+@dataclass
+class Selection:
+    rows: pd.DataFrame
+    total: int  # rows matching, before paging
+    searched: int  # molecules the substructure search looked at
+    note: str  # why a search stopped early, or ""
+
+
+def select_rows(
+    table: CandidateTable,
+    ranges: dict[str, tuple[float | None, float | None]],
+    query: str = "",
+    sort: str = "rank",
+    descending: bool = False,
+    seconds: float = SEARCH_SECONDS,
+) -> Selection:
+    """The candidates inside every range (AND; a missing value is outside any range) that
+    contain the substructure ``query``, sorted by ``sort``.
+
+    Raises:
+        QueryError: an unknown column, or a query that is not SMARTS or SMILES.
+    """
+    frame = table.frame
+    mask = pd.Series(True, index=frame.index)
+    for column, (low, high) in ranges.items():
+        if column not in table.value_columns:
+            raise QueryError(f"no column {column!r} to filter on")
+        values = frame[column].astype(float)
+        if low is not None:
+            mask &= values >= low
+        if high is not None:
+            mask &= values <= high
+    rows = frame[mask]
+    searched, note = 0, ""
+    if query.strip():
+        pattern = parse_query(query)
+        deadline = time.monotonic() + seconds
+        hits = []
+        for index, smi in zip(rows.index, rows["smiles"], strict=True):
+            if time.monotonic() > deadline:
+                note = f"search stopped after {seconds:.0f} s, {searched} of {len(rows)} searched"
+                break
+            mol = Chem.MolFromSmiles(smi)
+            searched += 1
+            if mol is not None and mol.HasSubstructMatch(pattern):
+                hits.append(index)
+        rows = rows.loc[hits]
+    if sort not in (*table.value_columns, "smiles", "inchikey"):
+        raise QueryError(f"no column {sort!r} to sort by")
+    rows = rows.sort_values([sort, "rank"], ascending=[not descending, True], na_position="last")
+    return Selection(rows, len(rows), searched, note)
+
+
+def candidate(store: CandidateStore, campaign: str, inchikey: str) -> dict[str, Any] | None:
+    """One candidate: its row of ``top`` plus its predictions and docked poses (SD text)."""
+    table = candidate_table(store, campaign)
+    match = table.frame.index[table.frame["inchikey"] == inchikey]
+    if len(match) == 0:
+        return None
+    rank = int(table.frame.loc[match[0], "rank"])
+    row = store.top(campaign, rank)[-1]
+    with Session(store.engine) as s:
+        mol_id = s.scalar(select(Molecule.id).where(Molecule.inchikey == inchikey))
+        versions = row["provenance"].get("predictors") or {}
+        predictions = [
+            {"predictor": p, "output": o, "value": v}
+            for p, o, v, ver in s.execute(
+                select(
+                    Prediction.predictor, Prediction.output, Prediction.value, Prediction.version
+                )
+                .where(Prediction.molecule_id == mol_id)
+                .order_by(Prediction.predictor, Prediction.output)
+            )
+            if versions.get(p) == ver
+        ]
+        docking = row["provenance"].get("docking") or {}
+        poses = None
+        if docking.get("receptor_hash") and docking.get("cache_key"):
+            poses = s.scalar(
+                select(Docking.poses_sdf).where(
+                    Docking.molecule_id == mol_id,
+                    Docking.receptor_hash == docking["receptor_hash"],
+                    Docking.settings_hash == docking["cache_key"],
+                )
+            )
+    return {**row, "predictions": predictions, "poses_sdf": poses}
+
+
+def receptor_pdb(target_name: str) -> str | None:
+    """The receptor of a bundled target as PDB text (None for a user's receptor)."""
+    from molgen.targets import TargetError, get_target
+
+    try:
+        return get_target(target_name).receptor_pdb()
+    except (TargetError, OSError):
+        return None
+
+
+__all__ = [
+    "CandidateTable",
+    "QueryError",
+    "Selection",
+    "StoreError",
+    "campaigns",
+    "candidate",
+    "candidate_table",
+    "parse_query",
+    "receptor_pdb",
+    "select_rows",
+]
