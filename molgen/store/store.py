@@ -412,10 +412,11 @@ class CandidateStore:
         round_: int | None = None,
         stage: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         """The campaign's rejected inputs (``round, stage, input, reason``) by round, in the
         order they were recorded (pipeline order); only ``round_`` and ``stage`` when given, at
-        most ``limit``.
+        most ``limit`` after skipping ``offset``.
 
         Raises:
             StoreError: the store holds no campaign of that name.
@@ -425,6 +426,7 @@ class CandidateStore:
                 select(RejectionRow)
                 .where(*self._rejection_filter(s, campaign, round_, stage))
                 .order_by(RejectionRow.round, _STAGE_ORDER, RejectionRow.id)
+                .offset(offset)
                 .limit(limit)
             )
             return [

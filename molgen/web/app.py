@@ -151,6 +151,53 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
             },
         )
 
+    @app.get("/campaign/{name}/rounds", response_class=HTMLResponse)
+    def rounds(request: Request, name: str, x: str = "", y: str = "") -> Response:
+        table = _table(name)
+        objectives = table.objectives
+        x = x or (objectives[0] if objectives else "")
+        y = y or (objectives[1] if len(objectives) > 1 else x)
+        error = ""
+        try:
+            scatter = data.front(table, x, y) if objectives else None
+        except data.QueryError as err:
+            error, scatter = str(err), None
+        return templates.TemplateResponse(
+            request,
+            "rounds.html",
+            {
+                "name": name,
+                "table": table,
+                "stats": data.round_stats(table),
+                "front": scatter,
+                "x": x,
+                "y": y,
+                "error": error,
+            },
+        )
+
+    @app.get("/campaign/{name}/rejections", response_class=HTMLResponse)
+    def rejections(request: Request, name: str, stage: str = "", page: int = 1) -> Response:
+        _table(name)
+        summary = store.rejection_summary(name, reasons=5)
+        total = sum(s["count"] for s in summary if not stage or s["stage"] == stage)
+        pages = max(1, math.ceil(total / 50))
+        page = min(max(page, 1), pages)
+        rows = store.rejections(name, stage=stage or None, limit=50, offset=(page - 1) * 50)
+        return templates.TemplateResponse(
+            request,
+            "rejections.html",
+            {
+                "name": name,
+                "summary": summary,
+                "rows": rows,
+                "stage": stage,
+                "page": page,
+                "pages": pages,
+                "total": total,
+            },
+        )
+
     @app.get("/campaign/{name}/candidate/{inchikey}", response_class=HTMLResponse)
     def candidate_page(request: Request, name: str, inchikey: str) -> Response:
         _table(name)

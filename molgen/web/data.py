@@ -196,6 +196,51 @@ def select_rows(
     return Selection(rows, len(rows), searched, note)
 
 
+def round_stats(table: CandidateTable) -> dict[str, Any]:
+    """Per round: candidates, score quartiles and range, best so far, and the median of each
+    objective; small enough to send to the browser whatever the campaign's size."""
+    frame = table.frame
+    if frame.empty:
+        return {"rounds": [], "n": [], "score": {}, "best_so_far": [], "objectives": {}}
+    by_round = frame.groupby("round")
+    quantiles = by_round["score"].quantile([0.0, 0.25, 0.5, 0.75, 1.0]).unstack()
+    rounds = [int(r) for r in quantiles.index]
+    best = by_round["score"].max().cummax()
+    medians = by_round[table.objectives].median() if table.objectives else pd.DataFrame()
+    return {
+        "rounds": rounds,
+        "n": [int(by_round.size()[r]) for r in rounds],
+        "score": {
+            key: [float(v) for v in quantiles[q]]
+            for key, q in (("min", 0.0), ("q1", 0.25), ("median", 0.5), ("q3", 0.75), ("max", 1.0))
+        },
+        "best_so_far": [float(best[r]) for r in rounds],
+        "objectives": {
+            o: [None if math.isnan(v) else float(v) for v in medians[o]] for o in table.objectives
+        },
+    }
+
+
+def front(table: CandidateTable, x: str, y: str, limit: int = 5000) -> dict[str, Any]:
+    """The best ``limit`` candidates' values of objectives ``x`` and ``y`` with their Pareto
+    rank (over all objectives), for a scatter of the front.
+
+    Raises:
+        QueryError: ``x`` or ``y`` is not an objective of the campaign.
+    """
+    for name in (x, y):
+        if name not in table.objectives:
+            raise QueryError(f"no objective {name!r}")
+    rows = table.frame.head(limit)
+    rows = rows[rows[x].notna() & rows[y].notna()]
+    return {
+        "x": [float(v) for v in rows[x]],
+        "y": [float(v) for v in rows[y]],
+        "pareto_rank": [None if pd.isna(p) else int(p) for p in rows["pareto_rank"]],
+        "smiles": rows["smiles"].tolist(),
+    }
+
+
 def candidate(store: CandidateStore, campaign: str, inchikey: str) -> dict[str, Any] | None:
     """One candidate: its row of ``top`` plus its predictions and docked poses (SD text)."""
     table = candidate_table(store, campaign)
@@ -242,6 +287,8 @@ def receptor_pdb(target_name: str) -> str | None:
 
 
 __all__ = [
+    "front",
+    "round_stats",
     "CandidateTable",
     "QueryError",
     "Selection",

@@ -147,6 +147,33 @@ def test_the_web_app_in_a_browser(served, tmp_path):
         assert page.eval_on_selector("#viewer", CANVAS_PIXELS) > 1000
         page.screenshot(path=SHOTS / "candidate.png", full_page=True)
 
+        # round by round: the plots draw, and the table counts what the store holds
+        page.goto(f"{url}/campaign/webapp")
+        page.click("#rounds-link")
+        page.wait_for_selector("#plot-front .main-svg")
+        assert page.locator(".js-plotly-plot").count() == 3
+        with campaign_store(path) as (name, store):
+            per_round = pd.Series([r["round"] for r in store.top(name)]).value_counts()
+        cells = page.locator("#round-table tr").nth(1).locator("td").all_inner_texts()
+        assert cells[1:] == [str(per_round[r]) for r in sorted(per_round.index)]
+        page.screenshot(path=SHOTS / "rounds.png", full_page=True)
+
+        # what was rejected: the funnel, the summary and the inputs as written, per stage
+        page.click("text=webapp")
+        page.click("#rejections-link")
+        page.wait_for_selector("#plot-funnel .main-svg")
+        with campaign_store(path) as (name, store):
+            summary = store.rejection_summary(name)
+            most = max(summary, key=lambda s: s["count"])["stage"]
+            rejected = store.rejections(name, stage=most, limit=50)
+        stages = page.locator("#summary-table tr td:first-child").all_inner_texts()
+        assert stages == [s["stage"] for s in summary] and rejected
+        page.screenshot(path=SHOTS / "rejections.png", full_page=True)
+        page.click(f"#summary-table a:text-is('{most}')")
+        page.wait_for_selector("#plot-funnel .main-svg")
+        inputs = page.locator("#rejected tr td:nth-child(3)").all_inner_texts()
+        assert inputs == [r["input"] for r in rejected]
+
         # tick two candidates and export them as SDF
         page.goto(f"{url}/campaign/webapp")
         boxes = page.locator("#grid input[name=key]")
