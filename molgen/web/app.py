@@ -200,14 +200,19 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
 
     @app.get("/campaign/{name}/candidate/{inchikey}", response_class=HTMLResponse)
     def candidate_page(request: Request, name: str, inchikey: str) -> Response:
-        _table(name)
+        table = _table(name)
         found = data.candidate(store, name, inchikey)
         if found is None:
             raise HTTPException(404, f"campaign {name!r} has no candidate {inchikey}")
         return templates.TemplateResponse(
             request,
             "candidate.html",
-            {"name": name, "c": found, "docking": found["provenance"].get("docking") or {}},
+            {
+                "name": name,
+                "c": found,
+                "docking": found["provenance"].get("docking") or {},
+                "neighbours": data.neighbours(table, inchikey),
+            },
         )
 
     @app.get("/campaign/{name}/candidate/{inchikey}/pose.sdf")

@@ -241,6 +241,40 @@ def front(table: CandidateTable, x: str, y: str, limit: int = 5000) -> dict[str,
     }
 
 
+_fingerprints: dict[int, list[Any]] = {}
+
+
+def neighbours(table: CandidateTable, inchikey: str, k: int = 6) -> list[dict[str, Any]]:
+    """The ``k`` candidates most similar to ``inchikey`` (Tanimoto on Morgan fingerprints,
+    radius 2, 2048 bits; computed once per table), most similar first."""
+    from rdkit import DataStructs
+    from rdkit.Chem import rdFingerprintGenerator
+
+    frame = table.frame
+    fps = _fingerprints.get(id(frame))
+    if fps is None:
+        generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+        fps = [generator.GetFingerprint(Chem.MolFromSmiles(smi)) for smi in frame["smiles"]]
+        _fingerprints.clear()  # one campaign's at a time
+        _fingerprints[id(frame)] = fps
+    where = frame.index[frame["inchikey"] == inchikey]
+    if len(where) == 0:
+        return []
+    i = frame.index.get_loc(where[0])
+    sims = DataStructs.BulkTanimotoSimilarity(fps[i], fps)
+    order = sorted((j for j in range(len(fps)) if j != i), key=lambda j: -sims[j])[:k]
+    return [
+        {
+            "inchikey": frame["inchikey"].iloc[j],
+            "smiles": frame["smiles"].iloc[j],
+            "rank": int(frame["rank"].iloc[j]),
+            "score": float(frame["score"].iloc[j]),
+            "similarity": float(sims[j]),
+        }
+        for j in order
+    ]
+
+
 def candidate(store: CandidateStore, campaign: str, inchikey: str) -> dict[str, Any] | None:
     """One candidate: its row of ``top`` plus its predictions and docked poses (SD text)."""
     table = candidate_table(store, campaign)
@@ -288,6 +322,7 @@ def receptor_pdb(target_name: str) -> str | None:
 
 __all__ = [
     "front",
+    "neighbours",
     "round_stats",
     "CandidateTable",
     "QueryError",

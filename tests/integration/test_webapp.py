@@ -146,6 +146,19 @@ def test_the_web_app_in_a_browser(served, tmp_path):
         page.wait_for_selector("#viewer[data-ready='1']")
         assert page.eval_on_selector("#viewer", CANVAS_PIXELS) > 1000
         page.screenshot(path=SHOTS / "candidate.png", full_page=True)
+        # its nearest neighbours: the most similar candidates by Morgan-fingerprint Tanimoto
+        from rdkit import DataStructs
+        from rdkit.Chem import rdFingerprintGenerator
+
+        generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+        fps = [generator.GetFingerprint(Chem.MolFromSmiles(s)) for s in expected["smiles"]]
+        me = expected.index[expected["inchikey"] == docked["inchikey"].iloc[0]][0]
+        sims = DataStructs.BulkTanimotoSimilarity(fps[me], fps)
+        ranked = sorted((j for j in range(len(fps)) if j != me), key=lambda j: -sims[j])[:6]
+        shown = page.eval_on_selector_all(
+            "#neighbours .card", "cards => cards.map(c => c.dataset.inchikey)"
+        )
+        assert shown == [expected["inchikey"].iloc[j] for j in ranked]
 
         # round by round: the plots draw, and the table counts what the store holds
         page.goto(f"{url}/campaign/webapp")
