@@ -99,8 +99,36 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
 
     @app.get("/campaign/{name}", response_class=HTMLResponse)
     def campaign(request: Request, name: str) -> Response:
-        table = _table(name)
         params = request.query_params
+        narrowed = params.get("q") or any(
+            k.startswith(("min_", "max_")) and v for k, v in params.items()
+        )
+        by_rank = params.get("sort", "rank") == "rank" and params.get("desc") != "1"
+        if not narrowed and by_rank:  # the campaign by rank: read one page, not the campaign
+            try:
+                page = max(1, int(params.get("page", "1")))
+            except ValueError:
+                page = 1
+            try:
+                ranked = data.ranked_page(store, name, page, PAGE_SIZE)
+            except StoreError as err:
+                raise HTTPException(404, str(err)) from None
+            pages = max(1, math.ceil(ranked.total / PAGE_SIZE))
+            return _grid(
+                request,
+                name,
+                params,
+                ranked,
+                ranked.rows,
+                ranked.total,
+                ranked.total,
+                min(page, pages),
+                pages,
+                "rank",
+                "",
+                "",
+            )
+        table = _table(name)
         ranges = {}
         error = ""
         try:
@@ -122,19 +150,53 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
         except ValueError:
             page = 1
         rows = selection.rows.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return _grid(
+            request,
+            name,
+            params,
+            table,
+            rows.to_dict("records"),
+            selection.total,
+            len(table.frame),
+            page,
+            pages,
+            sort,
+            selection.note,
+            error,
+            params.get("q", "") if not error else "",
+        )
+
+    def _grid(
+        request: Request,
+        name: str,
+        params: Any,
+        table: data.CandidateTable | data.RankedPage,
+        rows: list[dict[str, Any]],
+        total: int,
+        n_candidates: int,
+        page: int,
+        pages: int,
+        sort: str,
+        note: str,
+        error: str = "",
+        query: str = "",
+    ) -> Response:
         kept = {k: v for k, v in params.items() if k != "page" and v != ""}
         return templates.TemplateResponse(
             request,
             "campaign.html",
             {
                 "name": name,
-                "table": table,
-                "rows": rows.to_dict("records"),
-                "selection": selection,
+                "columns": table.value_columns,
+                "objectives": table.objectives,
+                "rows": rows,
+                "total": total,
+                "n_candidates": n_candidates,
+                "note": note,
                 "page": page,
                 "pages": pages,
                 "params": params,
-                "query": params.get("q", "") if not error else "",
+                "query": query,
                 "sort": sort,
                 "error": error,
                 "page_url": lambda p: f"?{urlencode({**kept, 'page': p})}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -23,7 +23,7 @@ from molgen.store.schema import CampaignRow, Candidate, Docking, Molecule, Predi
 
 BASE_COLUMNS = ("rank", "score", "pareto_rank", "round")
 SEARCH_SECONDS = 5.0
-"""A substructure search stops after this long and says how far it got."""
+"""A substructure search that takes longer than this says so on the page."""
 
 
 class QueryError(ValueError):
@@ -74,6 +74,9 @@ class CandidateTable:
     campaign: str
     frame: pd.DataFrame  # rank, inchikey, smiles, score, pareto_rank, round, <objectives>
     objectives: list[str]
+    # built on first use and kept with the table: substructure library, fingerprints
+    library: Any = field(default=None, repr=False)
+    fingerprints: list[Any] | None = field(default=None, repr=False)
 
     @property
     def value_columns(self) -> list[str]:
@@ -109,13 +112,7 @@ def candidate_table(store: CandidateStore, campaign: str) -> CandidateTable:
         return hit[1]
     rows = store.top(campaign)
     objectives = sorted({k for r in rows for k in r["objectives"]})
-    records = []
-    for r in rows:
-        rec = {k: r[k] for k in ("rank", "inchikey", "smiles", "score", "pareto_rank", "round")}
-        for name in objectives:
-            value = (r["objectives"].get(name) or {}).get("value")
-            rec[name] = math.nan if value is None else float(value)
-        records.append(rec)
+    records = [_flat(r, objectives) for r in rows]
     frame = pd.DataFrame.from_records(
         records,
         columns=["rank", "inchikey", "smiles", "score", "pareto_rank", "round", *objectives],
@@ -124,6 +121,50 @@ def candidate_table(store: CandidateStore, campaign: str) -> CandidateTable:
     with _cache_lock:
         _cache[key] = (version, table)
     return table
+
+
+def _flat(row: dict[str, Any], objectives: list[str]) -> dict[str, Any]:
+    rec = {k: row[k] for k in ("rank", "inchikey", "smiles", "score", "pareto_rank", "round")}
+    for name in objectives:
+        value = (row["objectives"].get(name) or {}).get("value")
+        rec[name] = math.nan if value is None else float(value)
+    return rec
+
+
+@dataclass
+class RankedPage:
+    """One page of the campaign by rank, read without loading the campaign (``top(n)``)."""
+
+    rows: list[dict[str, Any]]
+    objectives: list[str]
+    total: int
+
+    @property
+    def value_columns(self) -> list[str]:
+        return [*BASE_COLUMNS, *self.objectives]
+
+
+def ranked_page(store: CandidateStore, campaign: str, page: int, size: int) -> RankedPage:
+    """Page ``page`` (from 1) of ``size`` candidates by rank: reads about ``page * size`` rows
+    through the store's score index, whatever the campaign's size.
+
+    Raises:
+        StoreError: no campaign of that name.
+    """
+    if not store.has_campaign(campaign):
+        raise StoreError(f"store {store.url!r} has no campaign named {campaign!r}")
+    with Session(store.engine) as s:
+        total = s.scalar(
+            select(func.count())
+            .select_from(Candidate)
+            .join(CampaignRow, CampaignRow.id == Candidate.campaign_id)
+            .where(CampaignRow.name == campaign)
+        )
+    pages = max(1, math.ceil(total / size))
+    page = min(max(page, 1), pages)
+    rows = store.top(campaign, page * size)[(page - 1) * size :]
+    objectives = sorted({k for r in rows for k in r["objectives"]})
+    return RankedPage([_flat(r, objectives) for r in rows], objectives, int(total))
 
 
 def parse_query(text: str) -> Chem.Mol:
@@ -179,17 +220,13 @@ def select_rows(
     searched, note = 0, ""
     if query.strip():
         pattern = parse_query(query)
-        deadline = time.monotonic() + seconds
-        hits = []
-        for index, smi in zip(rows.index, rows["smiles"], strict=True):
-            if time.monotonic() > deadline:
-                note = f"search stopped after {seconds:.0f} s, {searched} of {len(rows)} searched"
-                break
-            mol = Chem.MolFromSmiles(smi)
-            searched += 1
-            if mol is not None and mol.HasSubstructMatch(pattern):
-                hits.append(index)
-        rows = rows.loc[hits]
+        library = substruct_library(table)
+        started = time.monotonic()
+        hits = library.GetMatches(pattern, maxResults=max(len(frame), 1), numThreads=-1)
+        searched = len(frame)
+        if time.monotonic() - started > seconds:
+            note = f"the search took {time.monotonic() - started:.0f} s"
+        rows = rows[rows.index.isin(frame.index[list(hits)])]
     if sort not in (*table.value_columns, "smiles", "inchikey"):
         raise QueryError(f"no column {sort!r} to sort by")
     rows = rows.sort_values([sort, "rank"], ascending=[not descending, True], na_position="last")
@@ -241,9 +278,6 @@ def front(table: CandidateTable, x: str, y: str, limit: int = 5000) -> dict[str,
     }
 
 
-_fingerprints: dict[int, list[Any]] = {}
-
-
 def neighbours(table: CandidateTable, inchikey: str, k: int = 6) -> list[dict[str, Any]]:
     """The ``k`` candidates most similar to ``inchikey`` (Tanimoto on Morgan fingerprints,
     radius 2, 2048 bits; computed once per table), most similar first."""
@@ -251,12 +285,11 @@ def neighbours(table: CandidateTable, inchikey: str, k: int = 6) -> list[dict[st
     from rdkit.Chem import rdFingerprintGenerator
 
     frame = table.frame
-    fps = _fingerprints.get(id(frame))
+    fps = table.fingerprints
     if fps is None:
         generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
         fps = [generator.GetFingerprint(Chem.MolFromSmiles(smi)) for smi in frame["smiles"]]
-        _fingerprints.clear()  # one campaign's at a time
-        _fingerprints[id(frame)] = fps
+        table.fingerprints = fps
     where = frame.index[frame["inchikey"] == inchikey]
     if len(where) == 0:
         return []
@@ -273,6 +306,25 @@ def neighbours(table: CandidateTable, inchikey: str, k: int = 6) -> list[dict[st
         }
         for j in order
     ]
+
+
+def substruct_library(table: CandidateTable) -> Any:
+    """RDKit's SubstructLibrary of the table's molecules (row order), with pattern
+    fingerprints that screen out most molecules before any atom-by-atom match; built once per
+    table."""
+    from rdkit.Chem import rdSubstructLibrary
+
+    library = table.library
+    if library is None:
+        mols = rdSubstructLibrary.CachedTrustedSmilesMolHolder()
+        fps = rdSubstructLibrary.PatternHolder()
+        for smi in table.frame["smiles"]:
+            mols.AddSmiles(smi)
+            mol = Chem.MolFromSmiles(smi)
+            fps.AddFingerprint(fps.MakeFingerprint(mol))
+        library = rdSubstructLibrary.SubstructLibrary(mols, fps)
+        table.library = library
+    return library
 
 
 def candidate(store: CandidateStore, campaign: str, inchikey: str) -> dict[str, Any] | None:
@@ -332,6 +384,7 @@ __all__ = [
     "candidate",
     "candidate_table",
     "parse_query",
+    "ranked_page",
     "receptor_pdb",
     "select_rows",
 ]
