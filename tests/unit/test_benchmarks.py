@@ -157,3 +157,19 @@ def test_predictors_speedup_needs_two_timed_runs(predictors):
     assert predictors.speedup("DeepChem", 20.0, "molgen", 4.0) == 5.0
     with pytest.raises(SystemExit, match="molgen failed: its time is nan s"):
         predictors.speedup("DeepChem", 20.0, "molgen", float("nan"))
+
+
+def test_webapp_benchmark_runs_small_and_prints_its_json():
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "webapp.py"), "--candidates", "1000"]
+        + ["--search", "500"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for key in ("first_page_s_at_1m", "substructure_search_s_at_100k", "naive_search_s_at_100k"):
+        assert result[key] > 0
+    assert result["candidates"] == 1000 and result["pyridines_found"] > 0
