@@ -1,7 +1,7 @@
 """Chemistry core: parsing, standardization, identity and SELFIES conversion."""
 
 from molgen.chem.selfies_io import selfies_to_smiles, smiles_to_selfies
-from molgen.chem.standardize import mol_from_prepared, prepare_many, prepare_smiles, standardize_mol
+from molgen.chem.standardize import mol_from_prepared, prepare_many, prepare_smiles
 
 __all__ = [
     "mol_from_prepared",
@@ -9,5 +9,4 @@ __all__ = [
     "prepare_smiles",
     "selfies_to_smiles",
     "smiles_to_selfies",
-    "standardize_mol",
 ]

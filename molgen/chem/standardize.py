@@ -72,25 +72,6 @@ def _parse(smiles: str) -> tuple[Chem.Mol | None, str]:
     return mol, ""
 
 
-def standardize_mol(mol: Chem.Mol) -> Chem.Mol:
-    """The standardized parent of ``mol``: cleaned up, largest organic fragment, neutralized.
-
-    No input policy is applied (see :func:`prepare_smiles` for that).
-
-    Raises:
-        ValueError: if RDKit's standardizer fails on the molecule (the message says why).
-    """
-    try:
-        with rdBase.BlockLogs():
-            clean = rdMolStandardize.Cleanup(mol)
-            parent = _largest_fragment.choose(clean)
-            neutral = _uncharger.uncharge(parent)
-            Chem.SanitizeMol(neutral)
-    except (Chem.rdchem.MolSanitizeException, RuntimeError) as err:
-        raise ValueError(f"standardization failed: {err}") from err
-    return neutral
-
-
 def _standardize(mol: Chem.Mol) -> tuple[Chem.Mol | None, str, str]:
     """``(parent, changed, reason)``: the policy's parent of a parsed molecule and what
     standardization changed, or ``None`` and the rule that refused it."""

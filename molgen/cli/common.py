@@ -56,6 +56,17 @@ def load(path: Path) -> Campaign:
         raise fail(str(err)) from err
 
 
+def missing_sqlite_file(url: str) -> str | None:
+    """The file of a SQLite store URL when it does not exist (opening it would create it)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).exists():
+            return parsed.database
+    return None
+
+
 def open_store(campaign: Campaign, campaign_file: Path) -> CandidateStore:
     """The campaign's store, for reading; never creates one.
 
@@ -67,12 +78,12 @@ def open_store(campaign: Campaign, campaign_file: Path) -> CandidateStore:
 
     from molgen.store import CandidateStore, StoreError
 
+    url = make_url(campaign.store_url)
     not_run = f"campaign {campaign.name} has not run yet"
     hint = f"run `molgen run {campaign_file}` first"
-    url = make_url(campaign.store_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        if not Path(url.database).exists():
-            raise fail(f"{not_run} (no store at {url.database}): {hint}")
+    missing = missing_sqlite_file(campaign.store_url)
+    if missing:
+        raise fail(f"{not_run} (no store at {missing}): {hint}")
     try:
         store = CandidateStore(campaign.store_url)
     except StoreError as err:

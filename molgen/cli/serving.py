@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from molgen.cli.common import err_console, fail
+from molgen.cli.common import err_console, fail, missing_sqlite_file
 from molgen.cli.common import load as load_campaign_file
 
 TOKEN_ENV = "MOLGEN_SERVE_TOKEN"
@@ -43,6 +43,9 @@ def serve(
     if (campaign_file is None) == (store is None):
         raise fail("give a campaign file or --store URL (one of them)")
     url = store or load_campaign_file(campaign_file).store_url
+    missing = missing_sqlite_file(url)
+    if missing:  # serving only reads: never create a store
+        raise fail(f"no store at {missing}: run a campaign into it first")
     token = token or os.environ.get(TOKEN_ENV) or None
     if not _loopback(host) and not token:
         raise fail(

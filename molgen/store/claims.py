@@ -13,14 +13,13 @@ Claims are refreshed while their holder docks and deleted when it has finished w
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+
+from molgen.store.liveness import Heartbeat, as_utc, create_tables, utc_now
+from molgen.store.store import _insert
 
 STALE_AFTER_S = 120.0
 REFRESH_S = 15.0
@@ -37,14 +36,6 @@ CLAIMS = Table(
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class DockingClaims:
     """The claims of one run (``holder``) on one receptor and settings key."""
 
@@ -59,13 +50,7 @@ class DockingClaims:
         self.engine, self.holder = engine, holder
         self.receptor_hash, self.settings_hash = receptor_hash, settings_hash
         self.stale_after_s = stale_after_s
-        for attempt in range(3):
-            try:
-                _metadata.create_all(engine, checkfirst=True)
-                break
-            except DBAPIError:  # created by another process at the same moment
-                if attempt == 2:
-                    raise
+        create_tables(_metadata, engine)
 
     def _key(self, keys: Sequence[str]) -> list:
         return [
@@ -80,7 +65,7 @@ class DockingClaims:
         keys = sorted(set(inchikeys))
         if not keys:
             return set()
-        now = _now()
+        now = utc_now()
         rows = [
             {
                 "inchikey": k,
@@ -91,12 +76,11 @@ class DockingClaims:
             }
             for k in keys
         ]
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         stale = now - timedelta(seconds=self.stale_after_s)
         with self.engine.begin() as conn:
             for start in range(0, len(rows), 500):
                 conn.execute(
-                    dialect.insert(CLAIMS).on_conflict_do_nothing(), rows[start : start + 500]
+                    _insert(self.engine, CLAIMS).on_conflict_do_nothing(), rows[start : start + 500]
                 )
             for start in range(0, len(keys), 500):
                 part = keys[start : start + 500]
@@ -123,13 +107,13 @@ class DockingClaims:
         """Which of these ligands another run holds by a live claim."""
         out: set[str] = set()
         keys = sorted(set(inchikeys))
-        stale = _now() - timedelta(seconds=self.stale_after_s)
+        stale = utc_now() - timedelta(seconds=self.stale_after_s)
         with self.engine.connect() as conn:
             for start in range(0, len(keys), 500):
                 q = select(CLAIMS.c.inchikey, CLAIMS.c.heartbeat_at).where(
                     *self._key(keys[start : start + 500]), CLAIMS.c.holder != self.holder
                 )
-                out.update(k for k, beat in conn.execute(q) if _aware(beat) >= stale)
+                out.update(k for k, beat in conn.execute(q) if as_utc(beat) >= stale)
         return out
 
     def refresh(self) -> None:
@@ -142,29 +126,13 @@ class DockingClaims:
                     CLAIMS.c.receptor_hash == self.receptor_hash,
                     CLAIMS.c.settings_hash == self.settings_hash,
                 )
-                .values(heartbeat_at=_now())
+                .values(heartbeat_at=utc_now())
             )
 
-    @contextmanager
-    def kept_alive(self, every_s: float = REFRESH_S) -> Iterator[None]:
-        """Refresh this run's claims from a background thread while the block runs (a ligand
-        may dock for minutes without a result)."""
-        done = threading.Event()
-
-        def beat() -> None:
-            while not done.wait(every_s):
-                try:
-                    self.refresh()
-                except DBAPIError:  # the store is away for a moment: next beat
-                    continue
-
-        thread = threading.Thread(target=beat, name="molgen-docking-claims", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join(timeout=5)
+    def kept_alive(self, every_s: float = REFRESH_S) -> Heartbeat:
+        """Refresh this run's claims from a background thread while a ``with`` block runs (a
+        ligand may dock for minutes without a result)."""
+        return Heartbeat(every_s, self.refresh, "molgen-docking-claims")
 
     def release(self, inchikeys: Sequence[str] | None = None) -> None:
         """Give up this run's claims on these ligands (all of them when None)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -35,9 +34,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from molgen.config import CampaignError
+from molgen.store.liveness import Heartbeat, as_utc, create_tables, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +59,6 @@ LOCKS = Table(
 
 class CampaignLocked(CampaignError):
     """Another live run holds the campaign; the message names its host, process and start."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite returns naive datetimes; they were written in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _process_gone(pid: int, started_at: datetime) -> bool:
@@ -99,40 +90,29 @@ class CampaignLock:
         self.heartbeat_s, self.stale_after_s = heartbeat_s, stale_after_s
         self.holder = uuid.uuid4().hex
         self.host, self.pid = socket.gethostname(), os.getpid()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def _create_table(self) -> None:
-        for attempt in range(3):
-            try:
-                _metadata.create_all(self.engine, checkfirst=True)
-                return
-            except DBAPIError:  # another process created it at the same moment
-                if attempt == 2:
-                    raise
+        self._heartbeat = Heartbeat(heartbeat_s, self._beat, "molgen-lock")
+        create_tables(_metadata, engine)
 
     def held_by(self) -> dict[str, Any] | None:
         """The holder's row (host, pid, started_at, heartbeat_at), or None if free."""
-        self._create_table()
         with self.engine.connect() as conn:
             row = conn.execute(select(LOCKS).where(LOCKS.c.campaign == self.campaign)).first()
         return dict(row._mapping) if row else None
 
     def _stale(self, row: dict[str, Any]) -> bool:
-        now = _now()
-        if (now - _aware(row["heartbeat_at"])).total_seconds() > self.stale_after_s:
+        now = utc_now()
+        if (now - as_utc(row["heartbeat_at"])).total_seconds() > self.stale_after_s:
             return True
-        return row["host"] == self.host and _process_gone(row["pid"], _aware(row["started_at"]))
+        return row["host"] == self.host and _process_gone(row["pid"], as_utc(row["started_at"]))
 
     def acquire(self) -> None:
         """Take the lock, taking over a stale one, and start the heartbeat."""
-        self._create_table()
         mine = {
             "holder": self.holder,
             "host": self.host,
             "pid": self.pid,
-            "started_at": _now(),
-            "heartbeat_at": _now(),
+            "started_at": utc_now(),
+            "heartbeat_at": utc_now(),
         }
         for _ in range(3):
             try:
@@ -145,10 +125,10 @@ class CampaignLock:
             if row is None:
                 continue  # released in between: insert again
             if not self._stale(row):
-                seen = (_now() - _aware(row["heartbeat_at"])).total_seconds()
+                seen = (utc_now() - as_utc(row["heartbeat_at"])).total_seconds()
                 raise CampaignLocked(
                     f"campaign {self.campaign!r} is running: process {row['pid']} on "
-                    f"{row['host']} holds it since {_aware(row['started_at']):%Y-%m-%d %H:%M:%S} "
+                    f"{row['host']} holds it since {as_utc(row['started_at']):%Y-%m-%d %H:%M:%S} "
                     f"UTC (alive {seen:.0f} s ago); wait for it or stop it"
                 )
             with self.engine.begin() as conn:
@@ -167,32 +147,23 @@ class CampaignLock:
                 break
         else:
             raise CampaignLocked(f"campaign {self.campaign!r}: could not take its lock")
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._beat, name="molgen-lock", daemon=True)
-        self._thread.start()
+        self._heartbeat.start()
 
-    def _beat(self) -> None:
-        while not self._stop.wait(self.heartbeat_s):
-            try:
-                with self.engine.begin() as conn:
-                    kept = conn.execute(
-                        update(LOCKS)
-                        .where(LOCKS.c.campaign == self.campaign, LOCKS.c.holder == self.holder)
-                        .values(heartbeat_at=_now())
-                    ).rowcount
-            except DBAPIError as err:  # the store is away for a moment: try again next beat
-                log.warning("campaign lock heartbeat failed: %s", err)
-                continue
-            if not kept:
-                log.error("campaign %r: another run took over this run's lock", self.campaign)
-                return
+    def _beat(self) -> bool:
+        """Refresh the heartbeat; False (ending the heartbeat) when another run took over."""
+        with self.engine.begin() as conn:
+            kept = conn.execute(
+                update(LOCKS)
+                .where(LOCKS.c.campaign == self.campaign, LOCKS.c.holder == self.holder)
+                .values(heartbeat_at=utc_now())
+            ).rowcount
+        if not kept:
+            log.error("campaign %r: another run took over this run's lock", self.campaign)
+        return bool(kept)
 
     def release(self) -> None:
         """Stop the heartbeat and drop the lock if this run still holds it."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._heartbeat.stop()
         with self.engine.begin() as conn:
             conn.execute(
                 delete(LOCKS).where(

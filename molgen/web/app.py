@@ -348,11 +348,7 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
     @app.post("/campaign/{name}/export.sdf")
     async def export_sdf(request: Request, name: str) -> Response:
         rows = _selected(name, await _ticked(request))
-        poses = {}
-        for r in rows:
-            found = data.candidate(store, name, r["inchikey"])
-            if found and found["poses_sdf"]:
-                poses[r["inchikey"]] = found["poses_sdf"]
+        poses = data.docked_poses(store, rows)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "selection.sdf"
             write_sdf(rows, path, poses)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from molgen.store import CandidateStore, StoreError
-from molgen.store.schema import CampaignRow, Candidate, Docking, Molecule, Prediction
+from molgen.store.schema import CampaignRow, Candidate, Molecule, Prediction
 
 BASE_COLUMNS = ("rank", "score", "pareto_rank", "round")
 SEARCH_SECONDS = 5.0
@@ -349,17 +349,24 @@ def candidate(store: CandidateStore, campaign: str, inchikey: str) -> dict[str, 
             )
             if versions.get(p) == ver
         ]
-        docking = row["provenance"].get("docking") or {}
-        poses = None
-        if docking.get("receptor_hash") and docking.get("cache_key"):
-            poses = s.scalar(
-                select(Docking.poses_sdf).where(
-                    Docking.molecule_id == mol_id,
-                    Docking.receptor_hash == docking["receptor_hash"],
-                    Docking.settings_hash == docking["cache_key"],
-                )
-            )
+    poses = docked_poses(store, [row]).get(inchikey)
     return {**row, "predictions": predictions, "poses_sdf": poses}
+
+
+def docked_poses(store: CandidateStore, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """InChIKey -> poses (SD text) of candidates (rows of ``top``) from the docking cache, under
+    the receptor and settings key each one's provenance names; one cache read per key."""
+    by_key: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        docking = r["provenance"].get("docking") or {}
+        if docking.get("receptor_hash") and docking.get("cache_key"):
+            key = (docking["receptor_hash"], docking["cache_key"])
+            by_key.setdefault(key, []).append(r["inchikey"])
+    poses: dict[str, str] = {}
+    for (receptor_hash, settings_hash), keys in by_key.items():
+        cached = store.cached_dockings(keys, receptor_hash, settings_hash)
+        poses.update({k: c["poses_sdf"] for k, c in cached.items() if c["poses_sdf"]})
+    return poses
 
 
 def receptor_pdb(target_name: str) -> str | None:
@@ -383,6 +390,7 @@ __all__ = [
     "campaigns",
     "candidate",
     "candidate_table",
+    "docked_poses",
     "parse_query",
     "ranked_page",
     "receptor_pdb",

@@ -17,17 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import campaign_store
+from support import campaign_store, free_port
 
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -74,7 +68,7 @@ def _prefect_database(postgres) -> str:
 def prefect_server(tmp_path, postgres):
     """A Prefect server on a free loopback port with its own home, its database on PostgreSQL;
     yields the environment that reaches it."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env |= {
         "PREFECT_API_DATABASE_CONNECTION_URL": _prefect_database(postgres),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import browser_support
 import pandas as pd
 import pytest
 from rdkit import Chem
-from support import campaign_store
+from support import campaign_store, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -42,12 +41,6 @@ CANVAS_PIXELS = """(el) => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(prefect_api, write_campaign):
     """A finished two-round docking campaign and `molgen serve` over its store."""
@@ -58,7 +51,7 @@ def served(prefect_api, write_campaign):
 
     path = write_campaign(name="webapp", rounds=2, n=30, dock=3)
     campaign_flow(str(path))
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "molgen", "serve", str(path), "--port", str(port)],
         stdout=subprocess.PIPE,

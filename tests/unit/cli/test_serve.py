@@ -34,6 +34,13 @@ def test_a_host_other_than_loopback_needs_a_token(tmp_path, monkeypatch):
     assert "give --token" in result.output
 
 
+def test_serving_a_store_that_does_not_exist_creates_nothing(tmp_path):
+    missing = tmp_path / "none" / "store.sqlite"
+    result = CliRunner().invoke(cli, ["serve", "--store", f"sqlite:///{missing}"])
+    assert result.exit_code == 2 and f"no store at {missing}" in result.output
+    assert not missing.parent.exists()
+
+
 def test_every_request_needs_the_token_and_values_are_text(tmp_path):
     client = TestClient(create_app(_store(tmp_path), token="s3cret"))
     assert client.get("/").status_code == 401
