@@ -17,6 +17,9 @@ Measured, each the median of 3 after one warm-up request unless said:
   (the table and its substructure library already built; ``search_first_request_s_at_100k``
   is the cold request that builds them). Baseline: parsing every SMILES with RDKit and calling
   ``HasSubstructMatch`` (``naive_search_s_at_100k``), which must find the same molecules.
+- As a reader meets it, from a cold cache: ``grid_s_at_100k`` to open the grid, which starts
+  reading the campaign in the background; ``search_ready_after_grid_s_at_100k`` until the table
+  and library are built; ``search_once_ready_s_at_100k`` for the search asked after that.
 
 The last line printed is one JSON object. A side that fails (an HTTP error, a structure that does
 not draw, a match count that differs from the baseline's) stops the script with exit status 1
@@ -150,6 +153,18 @@ def main() -> None:
         search_s = _timed(lambda: _get(client, query, "molgen serve"))
         found = int(re.search(r'<p id="summary">(\d+) of', html).group(1))
 
+        # as a reader meets it: the grid opens, and the campaign is read in the background
+        from molgen.web import data
+
+        data._cache.clear()
+        started = time.perf_counter()
+        _get(client, "/campaign/search", "molgen serve")
+        grid_s = time.perf_counter() - started
+        data.prepare(CandidateStore(url), "search").join()
+        ready_s = time.perf_counter() - started
+        _get(client, query, "molgen serve")
+        after_s = time.perf_counter() - started - ready_s
+
         pattern = Chem.MolFromSmarts(PYRIDINE)
         started = time.perf_counter()
         naive = sum(Chem.MolFromSmiles(s).HasSubstructMatch(pattern) for s in search_smiles)
@@ -163,6 +178,9 @@ def main() -> None:
         "top_24_s_at_1m": round(top_s, 4),
         "substructure_search_s_at_100k": round(search_s, 3),
         "search_first_request_s_at_100k": round(cold_s, 2),
+        "grid_s_at_100k": round(grid_s, 3),
+        "search_ready_after_grid_s_at_100k": round(ready_s, 2),
+        "search_once_ready_s_at_100k": round(after_s, 3),
         "naive_search_s_at_100k": round(naive_s, 2),
         "search_speedup_vs_naive": round(naive_s / search_s, 1),
         "pyridines_found": found,

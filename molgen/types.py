@@ -56,11 +56,15 @@ class Rejection:
         stage: the stage that refused it (``"prepare"``, ``"filter"``, ...).
         input: what the stage was given (a SMILES string, or an InChIKey after prepare).
         reason: why it was refused, e.g. ``"PAINS: anil_di_alk_A(478)"``.
+        rules: what in the stage refused it, for counting rejections per filter: the names of
+            the filters (``"alerts"``, ``"bounds"``) that refused it at the filter stage, the
+            input-policy rule (``"size"``) at prepare; empty where the stage has one reason.
     """
 
     stage: str
     input: str
     reason: str
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

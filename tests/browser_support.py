@@ -33,7 +33,7 @@ CHROMIUM_PATHS = [Path("/usr/bin/chromium")]
 LAUNCH_ARGS = ["--enable-unsafe-swiftshader"]
 """Extra Chromium switches: software WebGL (SwiftShader) for 3Dmol.js without a GPU."""
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-LOCAL_SCHEMES = {"data", "blob", "about"}
+LOCAL_SCHEMES = {"data", "blob", "about", "file"}
 
 
 def chromium_path() -> str | None:
@@ -62,7 +62,7 @@ def unavailable() -> str | None:
 
 def is_loopback(url: str) -> bool:
     """True for a URL served by this machine (127.0.0.1, localhost, ::1) or with no host at all
-    (``data:``, ``blob:``, ``about:``)."""
+    (``data:``, ``blob:``, ``about:``, ``file:`` for a report opened from disk)."""
     parts = urlsplit(url)
     return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOOPBACK_HOSTS
 

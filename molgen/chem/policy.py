@@ -55,6 +55,18 @@ MIN_HEAVY_ATOMS = 3
 MAX_HEAVY_ATOMS = 150
 MAX_SMILES_LENGTH = 1000
 POLICY_VERSION = "1"
+RULES = (
+    "characters",
+    "parse",
+    "dummy atoms",
+    "metal complex",
+    "mixture",
+    "elements",
+    "radicals",
+    "no carbon",
+    "size",
+)
+"""The rules, in the order they are applied; a refused input's reason starts with one."""
 
 _NOT_SMILES = re.compile(r"[^\x21-\x7e]")
 
@@ -116,3 +128,10 @@ def check_parent(mol: Chem.Mol) -> str | None:
     if heavy > MAX_HEAVY_ATOMS:
         return f"size: {heavy} heavy atoms (most {MAX_HEAVY_ATOMS})"
     return None
+
+
+def rule_of(reason: str) -> str | None:
+    """The rule a ``prepare`` rejection's reason names (``"size: 2 heavy atoms ..."`` ->
+    ``"size"``), or None for a reason that names none (an empty line)."""
+    head = reason.split(":", 1)[0]
+    return head if head in RULES and head != reason else None

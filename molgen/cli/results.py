@@ -236,10 +236,11 @@ def rejections(
     if not summary:
         console.print(f"{campaign.name}: no rejections")
         return
-    by_stage = Table("stage", "rejected", "most common reasons", title=campaign.name)
+    by_stage = Table("stage", "rejected", "refused by", "most common reasons", title=campaign.name)
     for s in summary:
+        rules = "\n".join(f"{r['count']} × {r['rule']}" for r in s["rules"])
         reasons = "\n".join(f"{r['count']} × {r['reason']}" for r in s["reasons"])
-        by_stage.add_row(s["stage"], str(s["count"]), reasons)
+        by_stage.add_row(s["stage"], str(s["count"]), rules, reasons)
     console.print(by_stage)
     listing = Table("round", "stage", "input", "reason")
     for r in rows:

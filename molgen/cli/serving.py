@@ -1,4 +1,5 @@
-"""`molgen serve`: the web app over a candidate store."""
+"""`molgen serve`, the web app over a candidate store, and `molgen report`, a campaign as
+static pages."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from molgen.cli.common import err_console, fail, missing_sqlite_file
+from molgen.cli.common import console, err_console, fail, missing_sqlite_file, open_store
 from molgen.cli.common import load as load_campaign_file
 
 TOKEN_ENV = "MOLGEN_SERVE_TOKEN"
@@ -66,5 +67,31 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def report(
+    campaign_file: Annotated[Path, typer.Argument(help="campaign TOML file")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="folder to write (new, empty, or a report's)")
+    ],
+    n: Annotated[
+        int, typer.Option("--n", "-n", min=1, help="best candidates in the grid, each with a page")
+    ] = 200,
+) -> None:
+    """Write a campaign as static pages that open from disk (OUT/index.html): the candidate
+    grid with range filters and sorting, the round-by-round plots, the rejections, and a page per
+    candidate with its docked pose in 3D. Substructure search needs `molgen serve`."""
+    from molgen.web.report import ReportError, write_report
+
+    campaign = load_campaign_file(campaign_file)
+    store = open_store(campaign, campaign_file)
+    try:
+        index = write_report(store, campaign.name, out, n)
+    except ReportError as err:
+        raise fail(f"--out: {err}") from err
+    finally:
+        store.close()
+    console.print(f"wrote {index}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
+    app.command("report")(report)

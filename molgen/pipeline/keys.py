@@ -36,10 +36,10 @@ STAGE_CODE: Mapping[str, str] = {
     "generate": "1",
     "prepare": "2",
     "predict": "2",
-    "filter": "2",
+    "filter": "3",
     "dock": "2",
     "score": "2",
-    "store": "2",
+    "store": "3",
     "update": "2",
 }
 """The version of each stage's own code; part of its key."""

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from molgen.artifacts import StageCheckpoint, hash_json
+from molgen.chem.policy import rule_of
 from molgen.generators import Generator
 from molgen.pipeline.keys import stage_versions
 from molgen.pipeline.stages import StageOutput, run_stage, stage_folder
@@ -24,12 +25,22 @@ from molgen.types import Rejection
 
 
 def _rejections(stage: str, table: pd.DataFrame, input_col: str) -> list[Rejection]:
+    """The rows of a stage's table with a reason, with what refused each: the filters named
+    in a ``rejected_by`` column (the filter stage's), else the input-policy rule the reason
+    starts with (prepare and seeds)."""
     if "reason" not in table.columns:
         return []
     bad = table[table["reason"].notna()]
-    return [
-        Rejection(stage, str(i), str(r)) for i, r in zip(bad[input_col], bad["reason"], strict=True)
-    ]
+    by = bad["rejected_by"] if "rejected_by" in bad.columns else [None] * len(bad)
+    out = []
+    for i, r, names in zip(bad[input_col], bad["reason"], by, strict=True):
+        if isinstance(names, str) and names:
+            rules = tuple(names.split(","))
+        else:
+            rule = rule_of(str(r)) if stage in ("prepare", "seeds") else None
+            rules = (rule,) if rule else ()
+        out.append(Rejection(stage, str(i), str(r), rules))
+    return out
 
 
 def store_stage(

@@ -314,17 +314,22 @@ def filter_stage(
     def batch(items: Sequence[dict[str, Any]]) -> pd.DataFrame:
         mols = [mol_from_prepared(r["smiles"]) for r in items]
         reasons: list[list[str]] = [[] for _ in items]
+        by: list[list[str]] = [[] for _ in items]  # the filters that refused each molecule
         for f in filters:
             for i, why in enumerate(f.check(mols)):
                 if why:
                     reasons[i].append(why)
+                    by[i].append(f.name)
         for i, r in enumerate(items):
             for o in objectives:
                 why = o.violation(float(r[o.value]))
                 if why:
                     reasons[i].append(f"bound: {why}")
+                    if "bounds" not in by[i]:
+                        by[i].append("bounds")
         df = pd.DataFrame(list(items), columns=table.columns)
         df["reason"] = pd.Series(["; ".join(r) if r else None for r in reasons], dtype=object)
+        df["rejected_by"] = pd.Series([",".join(b) if b else None for b in by], dtype=object)
         return df
 
     def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:

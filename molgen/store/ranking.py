@@ -69,7 +69,7 @@ def ranked(s: Session, campaign_id: int, n: int | None) -> list[dict[str, Any]]:
     if n is not None:
         q = q.limit(max(n, PARETO_ROWS))
     rows = s.execute(q).all()
-    pareto = _pareto(rows[:PARETO_ROWS])
+    pareto = _pareto([c.objectives for c, _ in rows[:PARETO_ROWS]])
     return [
         {
             "rank": i + 1,
@@ -85,12 +85,31 @@ def ranked(s: Session, campaign_id: int, n: int | None) -> list[dict[str, Any]]:
     ]
 
 
-def _pareto(rows: Sequence[Any]) -> list[int]:
-    """Pareto ranks of ``(Candidate, Molecule)`` rows by desirability (a missing one is 0)."""
-    if not rows:
+def ranked_values(s: Session, campaign_id: int) -> tuple[list[Any], list[int]]:
+    """Every candidate of the campaign by rank, as ``(inchikey, smiles, score, round,
+    objectives)`` rows, and the Pareto ranks of the first :data:`PARETO_ROWS` of them: what
+    :func:`ranked` gives for ``n=None`` without the provenance, read column by column (a
+    campaign of 100,000 candidates in a few seconds, for tables over the whole campaign)."""
+    q = (
+        select(
+            Molecule.inchikey, Molecule.smiles, Candidate.score, Candidate.round,
+            Candidate.objectives,
+        )
+        .join(Molecule, Molecule.id == Candidate.molecule_id)
+        .where(Candidate.campaign_id == campaign_id)
+        .order_by(Candidate.score.desc(), _by_inchikey(s.get_bind().dialect.name))
+    )  # fmt: skip
+    rows = s.execute(q).all()
+    return rows, _pareto([r[4] for r in rows[:PARETO_ROWS]])
+
+
+def _pareto(objectives: Sequence[dict[str, Any]]) -> list[int]:
+    """Pareto ranks of candidates (their ``objectives`` mappings) by desirability (a missing
+    one is 0)."""
+    if not objectives:
         return []
-    names = sorted(rows[0][0].objectives)  # one scoring: every row has the same objectives
-    d = np.array(
-        [[c.objectives[k]["desirability"] for k in names] for c, _ in rows], dtype=float
-    ).reshape(len(rows), len(names))
+    names = sorted(objectives[0])  # one scoring: every row has the same objectives
+    d = np.array([[o[k]["desirability"] for k in names] for o in objectives], dtype=float).reshape(
+        len(objectives), len(names)
+    )
     return [int(p) for p in pareto_ranks(np.nan_to_num(d, nan=0.0))]

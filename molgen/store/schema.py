@@ -112,6 +112,8 @@ class RejectionRow(Base):
     stage: Mapped[str] = mapped_column(String(50))
     input: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
+    # what in the stage refused it, comma-separated: filter names, or an input-policy rule
+    rules: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class Docking(Base):
@@ -138,7 +140,10 @@ class Docking(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
-_ADDED_COLUMNS = {"candidates": {"scoring_hash": "VARCHAR(64)"}}
+_ADDED_COLUMNS = {
+    "candidates": {"scoring_hash": "VARCHAR(64)"},
+    "rejections": {"rules": "VARCHAR(500)"},
+}
 """Columns added since the first schema, with their SQL types, for :func:`upgrade`."""
 
 _ADDED_INDEXES = [

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, case, create_engine, delete, event, func, select
+from sqlalchemy import Engine, case, create_engine, delete, event, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from molgen.store.ranking import ranked
+from molgen.store.ranking import ranked, ranked_values
 from molgen.store.schema import (
     Base,
     CampaignRow,
@@ -265,6 +265,7 @@ class CandidateStore:
                     "stage": r.stage,
                     "input": r.input,
                     "reason": r.reason,
+                    "rules": ",".join(r.rules) or None,
                 }
                 for r in rejections
             ]
@@ -274,7 +275,7 @@ class CandidateStore:
                 RejectionRow,
                 rej_rows,
                 ["campaign_id", "round", "stage", "input"],
-                ["reason"],
+                ["reason", "rules"],
             )
             self._drop_other_scorings(s, campaign_id, scoring_hash)
 
@@ -387,6 +388,29 @@ class CandidateStore:
             cid = self._campaign_id(s, campaign)
             return ranked(s, cid, n)
 
+    def ranked_values(self, campaign: str) -> list[dict[str, Any]]:
+        """Every candidate of the campaign as :meth:`top` gives it, without ``provenance``:
+        the columns a table over the whole campaign needs, read several times faster (see
+        :func:`molgen.store.ranking.ranked_values`).
+
+        Raises:
+            StoreError: the store holds no campaign of that name.
+        """
+        with Session(self.engine) as s:
+            rows, pareto = ranked_values(s, self._campaign_id(s, campaign))
+        return [
+            {
+                "rank": i + 1,
+                "inchikey": key,
+                "smiles": smiles,
+                "score": score,
+                "pareto_rank": pareto[i] if i < len(pareto) else None,
+                "round": round_,
+                "objectives": objectives,
+            }
+            for i, (key, smiles, score, round_, objectives) in enumerate(rows)
+        ]
+
     def counts(self, campaign: str) -> dict[str, int]:
         """Row counts for a campaign (candidates, rejections), and store-wide tables."""
         with Session(self.engine) as s:
@@ -413,10 +437,13 @@ class CandidateStore:
         stage: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        rule: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The campaign's rejected inputs (``round, stage, input, reason``) by round, in the
-        order they were recorded (pipeline order); only ``round_`` and ``stage`` when given, at
-        most ``limit`` after skipping ``offset``.
+        """The campaign's rejected inputs (``round, stage, input, reason, rules``) by round, in
+        the order they were recorded (pipeline order); only ``round_``, ``stage`` and those
+        refused by ``rule`` (a filter name or input-policy rule, see
+        :attr:`molgen.types.Rejection.rules`) when given, at most ``limit`` after skipping
+        ``offset``.
 
         Raises:
             StoreError: the store holds no campaign of that name.
@@ -424,24 +451,49 @@ class CandidateStore:
         with Session(self.engine) as s:
             q = (
                 select(RejectionRow)
-                .where(*self._rejection_filter(s, campaign, round_, stage))
+                .where(*self._rejection_filter(s, campaign, round_, stage, rule))
                 .order_by(RejectionRow.round, _STAGE_ORDER, RejectionRow.id)
                 .offset(offset)
                 .limit(limit)
             )
             return [
-                {"round": r.round, "stage": r.stage, "input": r.input, "reason": r.reason}
+                {
+                    "round": r.round,
+                    "stage": r.stage,
+                    "input": r.input,
+                    "reason": r.reason,
+                    "rules": r.rules.split(",") if r.rules else [],
+                }
                 for r in s.scalars(q)
             ]
+
+    def count_rejections(
+        self,
+        campaign: str,
+        round_: int | None = None,
+        stage: str | None = None,
+        rule: str | None = None,
+    ) -> int:
+        """How many rejections :meth:`rejections` would list with no limit."""
+        with Session(self.engine) as s:
+            q = (
+                select(func.count())
+                .select_from(RejectionRow)
+                .where(*self._rejection_filter(s, campaign, round_, stage, rule))
+            )
+            return int(s.scalar(q) or 0)
 
     def rejection_summary(
         self, campaign: str, round_: int | None = None, stage: str | None = None, reasons: int = 3
     ) -> list[dict[str, Any]]:
         """Per stage, in pipeline order (first round, then first recorded): ``{"stage", "count",
-        "reasons"}``: how many rejections, and the ``reasons`` most common single reasons as
-        ``{"reason", "count"}`` (most frequent first, ties by reason). A reason joined from
-        several by ``"; "`` (a molecule the filters reject for two alerts) counts toward each.
-        Filtered as :meth:`rejections`.
+        "rules", "reasons"}``: how many rejections; per filter or input-policy rule that refused
+        them, ``{"rule", "count"}`` (most first; a molecule two filters refused counts toward
+        each, so these may add up to more than ``count``; rejections recorded without rules,
+        by stages that have one reason or by earlier versions, are not in them); and the
+        ``reasons`` most common single reasons as ``{"reason", "count"}`` (most frequent first,
+        ties by reason). A reason joined from several by ``"; "`` (a molecule the filters
+        reject for two alerts) counts toward each. Filtered as :meth:`rejections`.
 
         Raises:
             StoreError: the store holds no campaign of that name.
@@ -451,26 +503,35 @@ class CandidateStore:
                 select(
                     RejectionRow.stage,
                     RejectionRow.reason,
+                    RejectionRow.rules,
                     func.count(),
                     func.min(RejectionRow.round),
                     func.min(RejectionRow.id),
                 )
                 .where(*self._rejection_filter(s, campaign, round_, stage))
-                .group_by(RejectionRow.stage, RejectionRow.reason)
+                .group_by(RejectionRow.stage, RejectionRow.reason, RejectionRow.rules)
             )
             groups = s.execute(q).all()
         first: dict[str, tuple[int, int]] = {}  # stage -> its first (round, row id)
         counts: dict[str, int] = {}
         parts: dict[str, Counter[str]] = {}
-        for st, reason, n, round_first, id_first in groups:
+        by_rule: dict[str, Counter[str]] = {}
+        for st, reason, rules, n, round_first, id_first in groups:
             first[st] = min(first.get(st, (round_first, id_first)), (round_first, id_first))
             counts[st] = counts.get(st, 0) + n
             for part in dict.fromkeys(reason.split("; ")):
                 parts.setdefault(st, Counter())[part] += n
+            for rule in dict.fromkeys((rules or "").split(",")):
+                if rule:
+                    by_rule.setdefault(st, Counter())[rule] += n
         return [
             {
                 "stage": st,
                 "count": counts[st],
+                "rules": [
+                    {"rule": r, "count": n}
+                    for r, n in sorted(by_rule.get(st, {}).items(), key=lambda x: (-x[1], x[0]))
+                ],
                 "reasons": [
                     {"reason": r, "count": n}
                     for r, n in sorted(parts[st].items(), key=lambda x: (-x[1], x[0]))[:reasons]
@@ -480,11 +541,19 @@ class CandidateStore:
         ]
 
     def _rejection_filter(
-        self, s: Session, campaign: str, round_: int | None, stage: str | None
+        self,
+        s: Session,
+        campaign: str,
+        round_: int | None,
+        stage: str | None,
+        rule: str | None = None,
     ) -> list[Any]:
         where = [RejectionRow.campaign_id == self._campaign_id(s, campaign)]
         if round_ is not None:
             where.append(RejectionRow.round == round_)
         if stage is not None:
             where.append(RejectionRow.stage == stage)
+        if rule is not None:  # one of the comma-separated names, matched whole
+            listed = literal(",") + RejectionRow.rules + literal(",")
+            where.append(listed.contains(f",{rule},", autoescape=True))
         return where

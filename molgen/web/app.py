@@ -28,19 +28,11 @@ from fastapi.templating import Jinja2Templates
 from molgen.chem.depict import write_sdf
 from molgen.store import CandidateStore, StoreError
 from molgen.web import data
-from molgen.web.render import structure_svg
+from molgen.web.links import ServerLinks
+from molgen.web.render import number_text, shown_url, structure_svg
 
 PAGE_SIZE = 24
 TOKEN_COOKIE = "molgen_token"
-
-
-def _number(value: Any) -> str:
-    """A value as the tables show it: 4 significant digits, "—" when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def _float(text: str | None) -> float | None:
@@ -57,7 +49,8 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
     store = CandidateStore(store_url)
     web = files("molgen.web")
     templates = Jinja2Templates(directory=str(web / "templates"))
-    templates.env.filters["num"] = _number
+    templates.env.filters["num"] = number_text
+    templates.env.globals["to"] = ServerLinks()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +87,9 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request) -> Response:
         return templates.TemplateResponse(
-            request, "index.html", {"campaigns": data.campaigns(store), "store": store.url}
+            request,
+            "index.html",
+            {"campaigns": data.campaigns(store), "store": shown_url(store.url)},
         )
 
     @app.get("/campaign/{name}", response_class=HTMLResponse)
@@ -113,6 +108,8 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
                 ranked = data.ranked_page(store, name, page, PAGE_SIZE)
             except StoreError as err:
                 raise HTTPException(404, str(err)) from None
+            if ranked.total <= data.PREPARE_LIMIT:  # for the filters and searches that may follow
+                data.prepare(store, name)
             pages = max(1, math.ceil(ranked.total / PAGE_SIZE))
             return _grid(
                 request,
@@ -214,38 +211,21 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
         )
 
     @app.get("/campaign/{name}/rounds", response_class=HTMLResponse)
-    def rounds(request: Request, name: str, x: str = "", y: str = "") -> Response:
-        table = _table(name)
-        objectives = table.objectives
-        x = x or (objectives[0] if objectives else "")
-        y = y or (objectives[1] if len(objectives) > 1 else x)
-        error = ""
-        try:
-            scatter = data.front(table, x, y) if objectives else None
-        except data.QueryError as err:
-            error, scatter = str(err), None
-        return templates.TemplateResponse(
-            request,
-            "rounds.html",
-            {
-                "name": name,
-                "table": table,
-                "stats": data.round_stats(table),
-                "front": scatter,
-                "x": x,
-                "y": y,
-                "error": error,
-            },
-        )
+    def rounds(request: Request, name: str) -> Response:
+        return templates.TemplateResponse(request, "rounds.html", data.rounds_view(_table(name)))
 
     @app.get("/campaign/{name}/rejections", response_class=HTMLResponse)
-    def rejections(request: Request, name: str, stage: str = "", page: int = 1) -> Response:
-        _table(name)
+    def rejections(
+        request: Request, name: str, stage: str = "", rule: str = "", page: int = 1
+    ) -> Response:
+        if not store.has_campaign(name):
+            raise HTTPException(404, f"store has no campaign named {name!r}")
         summary = store.rejection_summary(name, reasons=5)
-        total = sum(s["count"] for s in summary if not stage or s["stage"] == stage)
+        which = {"stage": stage or None, "rule": rule or None}
+        total = store.count_rejections(name, **which)
         pages = max(1, math.ceil(total / 50))
         page = min(max(page, 1), pages)
-        rows = store.rejections(name, stage=stage or None, limit=50, offset=(page - 1) * 50)
+        rows = store.rejections(name, limit=50, offset=(page - 1) * 50, **which)
         return templates.TemplateResponse(
             request,
             "rejections.html",
@@ -254,9 +234,11 @@ def create_app(store_url: str, token: str | None = None) -> FastAPI:
                 "summary": summary,
                 "rows": rows,
                 "stage": stage,
+                "rule": rule,
                 "page": page,
                 "pages": pages,
                 "total": total,
+                "page_url": lambda p: "?" + urlencode({"stage": stage, "rule": rule, "page": p}),
             },
         )
 

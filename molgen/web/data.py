@@ -7,6 +7,7 @@ or SMILES query) and pandas (column names checked against the table's own), neve
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -24,6 +25,9 @@ from molgen.store.schema import CampaignRow, Candidate, Molecule, Prediction
 BASE_COLUMNS = ("rank", "score", "pareto_rank", "round")
 SEARCH_SECONDS = 5.0
 """A substructure search that takes longer than this says so on the page."""
+PREPARE_LIMIT = 200_000
+"""Campaigns up to this many candidates are read into memory, for filters and search, as soon
+as their grid is opened (:func:`prepare`); larger ones only when a filter or search asks."""
 
 
 class QueryError(ValueError):
@@ -77,6 +81,7 @@ class CandidateTable:
     # built on first use and kept with the table: substructure library, fingerprints
     library: Any = field(default=None, repr=False)
     fingerprints: list[Any] | None = field(default=None, repr=False)
+    building: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def value_columns(self) -> list[str]:
@@ -85,6 +90,8 @@ class CandidateTable:
 
 _cache: dict[tuple[str, str], tuple[tuple[int, float | None], CandidateTable]] = {}
 _cache_lock = threading.Lock()
+_reading: dict[tuple[str, str], threading.Lock] = {}  # one read of a campaign at a time
+log = logging.getLogger(__name__)
 
 
 def _version(store: CandidateStore, campaign: str) -> tuple[int, float | None]:
@@ -108,9 +115,21 @@ def candidate_table(store: CandidateStore, campaign: str) -> CandidateTable:
     version = _version(store, campaign)
     with _cache_lock:
         hit = _cache.get(key)
+        reading = _reading.setdefault(key, threading.Lock())
     if hit is not None and hit[0] == version:
         return hit[1]
-    rows = store.top(campaign)
+    with reading:  # a second request for the campaign waits for the first one's read
+        with _cache_lock:
+            hit = _cache.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        return _read_table(store, campaign, key, version)
+
+
+def _read_table(
+    store: CandidateStore, campaign: str, key: tuple[str, str], version: tuple[int, float | None]
+) -> CandidateTable:
+    rows = store.ranked_values(campaign)
     objectives = sorted({k for r in rows for k in r["objectives"]})
     records = [_flat(r, objectives) for r in rows]
     frame = pd.DataFrame.from_records(
@@ -258,23 +277,32 @@ def round_stats(table: CandidateTable) -> dict[str, Any]:
     }
 
 
-def front(table: CandidateTable, x: str, y: str, limit: int = 5000) -> dict[str, Any]:
-    """The best ``limit`` candidates' values of objectives ``x`` and ``y`` with their Pareto
-    rank (over all objectives), for a scatter of the front.
-
-    Raises:
-        QueryError: ``x`` or ``y`` is not an objective of the campaign.
-    """
-    for name in (x, y):
-        if name not in table.objectives:
-            raise QueryError(f"no objective {name!r}")
+def front(table: CandidateTable, limit: int = 5000) -> dict[str, Any]:
+    """The best ``limit`` candidates' value of every objective (None where missing) with their
+    Pareto rank (over all objectives) and SMILES, for a scatter of the front of any two
+    objectives drawn in the browser."""
     rows = table.frame.head(limit)
-    rows = rows[rows[x].notna() & rows[y].notna()]
     return {
-        "x": [float(v) for v in rows[x]],
-        "y": [float(v) for v in rows[y]],
+        "values": {
+            o: [None if pd.isna(v) else float(v) for v in rows[o]] for o in table.objectives
+        },
         "pareto_rank": [None if pd.isna(p) else int(p) for p in rows["pareto_rank"]],
         "smiles": rows["smiles"].tolist(),
+    }
+
+
+def rounds_view(table: CandidateTable) -> dict[str, Any]:
+    """What the round-by-round page shows: per-round statistics, and the front's points with
+    the first two objectives as its initial axes."""
+    objectives = table.objectives
+    x = objectives[0] if objectives else ""
+    return {
+        "name": table.campaign,
+        "objectives": objectives,
+        "stats": round_stats(table),
+        "front": front(table) if objectives else None,
+        "x": x,
+        "y": objectives[1] if len(objectives) > 1 else x,
     }
 
 
@@ -314,17 +342,45 @@ def substruct_library(table: CandidateTable) -> Any:
     table."""
     from rdkit.Chem import rdSubstructLibrary
 
-    library = table.library
-    if library is None:
-        mols = rdSubstructLibrary.CachedTrustedSmilesMolHolder()
-        fps = rdSubstructLibrary.PatternHolder()
-        for smi in table.frame["smiles"]:
-            mols.AddSmiles(smi)
-            mol = Chem.MolFromSmiles(smi)
-            fps.AddFingerprint(fps.MakeFingerprint(mol))
-        library = rdSubstructLibrary.SubstructLibrary(mols, fps)
-        table.library = library
+    with table.building:
+        library = table.library
+        if library is None:
+            mols = rdSubstructLibrary.CachedTrustedSmilesMolHolder()
+            fps = rdSubstructLibrary.PatternHolder()
+            for smi in table.frame["smiles"]:
+                mols.AddSmiles(smi)
+                mol = Chem.MolFromSmiles(smi)
+                fps.AddFingerprint(fps.MakeFingerprint(mol))
+            library = rdSubstructLibrary.SubstructLibrary(mols, fps)
+            table.library = library
     return library
+
+
+_preparing: dict[tuple[str, str], threading.Thread] = {}
+
+
+def prepare(store: CandidateStore, campaign: str) -> threading.Thread:
+    """Read the campaign's table and build its substructure library in a background thread
+    (one at a time per campaign), so that a filter or search the reader asks for after opening
+    the grid is answered from memory (the grid by rank needs neither). Requests that come
+    first wait for this read instead of starting their own; a table already read and current
+    is only checked. Returns the thread doing it."""
+    key = (store.url, campaign)
+
+    def run() -> None:
+        try:
+            substruct_library(candidate_table(store, campaign))
+        except Exception:  # the request that needs the table reports it to the reader
+            log.exception("preparing campaign %r for search failed", campaign)
+
+    with _cache_lock:
+        running = _preparing.get(key)
+        if running is not None and running.is_alive():
+            return running
+        thread = threading.Thread(target=run, name=f"molgen-prepare-{campaign}", daemon=True)
+        _preparing[key] = thread
+        thread.start()
+    return thread
 
 
 def candidate(store: CandidateStore, campaign: str, inchikey: str) -> dict[str, Any] | None:
@@ -381,6 +437,7 @@ def receptor_pdb(target_name: str) -> str | None:
 
 __all__ = [
     "front",
+    "rounds_view",
     "neighbours",
     "round_stats",
     "CandidateTable",
@@ -392,6 +449,7 @@ __all__ = [
     "candidate_table",
     "docked_poses",
     "parse_query",
+    "prepare",
     "ranked_page",
     "receptor_pdb",
     "select_rows",

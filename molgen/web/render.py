@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import math
+from typing import Any
 
 from rdkit import Chem
 from rdkit.Chem.Draw import rdMolDraw2D
+from sqlalchemy.engine import make_url
 
 from molgen.web.data import parse_query
 
@@ -40,3 +43,20 @@ def structure_svg(smiles: str, query: str = "", width: int = 280, height: int = 
     )
     drawer.FinishDrawing()
     return drawer.GetDrawingText()
+
+
+def number_text(value: Any) -> str:
+    """A value as the pages show it: 4 significant digits, "—" when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def shown_url(url: str) -> str:
+    """A store URL with its password hidden, for pages that others read."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL: show nothing of it
+        return "(store)"

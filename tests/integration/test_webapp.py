@@ -1,7 +1,9 @@
-"""`molgen serve` in a real headless Chromium, over a real finished docking campaign: every page
-loads with no console error and no request off the machine, the grid shows structures, a range
-filter and a substructure query give exactly the rows pandas and RDKit give on the store, the
-3D viewer draws, and the exported selection is a valid SD file.
+"""`molgen serve` and `molgen report` in a real headless Chromium, over a real finished docking
+campaign: every page loads with no console error and no request off the machine, the grid shows
+structures, a range filter and a substructure query give exactly the rows pandas and RDKit give
+on the store, the 3D viewer draws, the exported selection is a valid SD file, and the static
+report opened from ``file://`` shows the same top candidates and filters and sorts them as
+pandas does.
 
 Screenshots of each page go to ``$MOLGEN_SCREENSHOTS`` (default ``tests/screenshots/``)."""
 
@@ -83,6 +85,7 @@ def _expected(path: Path) -> pd.DataFrame:
             {
                 "inchikey": r["inchikey"],
                 "smiles": r["smiles"],
+                "score": r["score"],
                 "qed": r["objectives"]["qed"]["value"],
                 "docking_score": r["objectives"]["docking_score"]["value"],
             }
@@ -179,6 +182,19 @@ def test_the_web_app_in_a_browser(served, tmp_path):
         page.wait_for_selector("#plot-funnel .main-svg")
         inputs = page.locator("#rejected tr td:nth-child(3)").all_inner_texts()
         assert inputs == [r["input"] for r in rejected]
+        # per filter: the funnel has a bar for each, and each lists the inputs it refused
+        with campaign_store(path) as (name, store):
+            filters = next(s for s in store.rejection_summary(name) if s["stage"] == "filter")
+            rule = filters["rules"][0]["rule"]
+            by_rule = store.rejections(name, rule=rule, limit=50)
+        bars = page.eval_on_selector("#plot-funnel", "p => p.data[0].y")
+        assert [f"filter: {r['rule']}" for r in filters["rules"]] == [
+            b for b in bars if b.startswith("filter: ")
+        ]
+        page.click(f"#summary-table td.rules a:text-is('{rule}')")
+        page.wait_for_selector("#plot-funnel .main-svg")
+        inputs = page.locator("#rejected tr td:nth-child(3)").all_inner_texts()
+        assert inputs == [r["input"] for r in by_rule] and by_rule
 
         # tick two candidates and export them as SDF
         page.goto(f"{url}/campaign/webapp")
@@ -195,3 +211,59 @@ def test_the_web_app_in_a_browser(served, tmp_path):
     assert record.external_requests() == []
     # a download ends its navigation: Chromium reports that request as aborted
     assert [u for u in record.failed_requests if "/export.sdf:" not in u] == []
+
+    _check_report(path, expected, tmp_path / "report")
+
+
+def _check_report(path: Path, expected: pd.DataFrame, out: Path) -> None:
+    """`molgen report` writes pages that work from disk like the app's."""
+    done = subprocess.run(
+        [sys.executable, "-m", "molgen", "report", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    record = browser_support.BrowserRecord()
+    with browser_support.browser_page(record, viewport=(1280, 900)) as page:
+        page.goto((out / "index.html").as_uri())
+        assert _grid_keys(page) == expected["inchikey"].head(PAGE_SIZE).tolist()
+        drawn = page.eval_on_selector_all(
+            ".card img", "imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length"
+        )
+        assert drawn == min(PAGE_SIZE, len(expected))
+        assert "molgen serve" in page.inner_text("#substructure-note")
+        page.screenshot(path=SHOTS / "report.png", full_page=True)
+
+        # two ranges (AND), then sorted by the docking score, best (lowest) first
+        page.fill("#filters input[name=min_qed]", "0.6")
+        page.fill("#filters input[name=max_score]", "0.9")
+        want = expected[(expected["qed"] >= 0.6) & (expected["score"] <= 0.9)]
+        assert 0 < len(want) < len(expected)
+        assert page.inner_text("#summary").startswith(f"{len(want)} of {len(expected)} ")
+        assert _grid_keys(page) == want["inchikey"].head(PAGE_SIZE).tolist()
+        page.select_option("#sort", "docking_score")
+        by_dock = want.assign(rank=range(len(want))).sort_values(
+            ["docking_score", "rank"], na_position="last"
+        )
+        assert _grid_keys(page) == by_dock["inchikey"].head(PAGE_SIZE).tolist()
+        page.screenshot(path=SHOTS / "report-filtered.png", full_page=True)
+
+        page.goto((out / "rounds.html").as_uri())
+        page.wait_for_selector("#plot-front .main-svg")
+        assert page.locator(".js-plotly-plot").count() == 3
+        page.goto((out / "rejections.html").as_uri())
+        page.wait_for_selector("#plot-funnel .main-svg")
+
+        # the best docked candidate's page, its pose and pocket drawn from the page itself
+        page.goto((out / "index.html").as_uri())
+        page.select_option("#sort", "docking_score")
+        page.click("#grid .card a >> nth=0")
+        page.wait_for_selector("#viewer[data-ready='1']")
+        docked = expected[expected["docking_score"].notna()]
+        best = docked.sort_values("docking_score")["inchikey"].iloc[0]
+        assert page.url.endswith(f"candidate-{best}.html")
+        assert page.eval_on_selector("#viewer", CANVAS_PIXELS) > 1000
+        page.screenshot(path=SHOTS / "report-candidate.png", full_page=True)
+    assert record.console_errors == [] and record.page_errors == []
+    assert record.external_requests() == [] and record.failed_requests == []

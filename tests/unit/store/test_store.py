@@ -127,6 +127,7 @@ def test_older_store_gains_the_scoring_column_and_indexes(store_url):
         for name in ("score", "round", "scoring"):
             conn.execute(text(f"DROP INDEX ix_candidates_campaign_{name}"))
         conn.execute(text("ALTER TABLE candidates DROP COLUMN scoring_hash"))
+        conn.execute(text("ALTER TABLE rejections DROP COLUMN rules"))
         conn.execute(text("CREATE INDEX ix_candidates_rank ON candidates (rank)"))
     store = CandidateStore(store_url)
     indexes = {i["name"] for i in inspect(engine).get_indexes("candidates")}
@@ -134,8 +135,12 @@ def test_older_store_gains_the_scoring_column_and_indexes(store_url):
     assert {f"ix_candidates_campaign_{n}" for n in ("score", "round", "scoring")} <= indexes
     assert "ix_candidates_rank" not in indexes
     cid = store.campaign_id("c", "h", 1, {})
-    store.write_round(cid, 1, [("K1", "CCO")], [], [_cand("K1", 0.5, 0.5)], [], scoring_hash="s")
+    refused = [Rejection("filter", "K2", "unstable: enamine", ("unstable_groups",))]
+    store.write_round(
+        cid, 1, [("K1", "CCO")], [], [_cand("K1", 0.5, 0.5)], refused, scoring_hash="s"
+    )
     assert [r["inchikey"] for r in store.top("c")] == ["K1"]
+    assert store.rejections("c")[0]["rules"] == ["unstable_groups"]
     store.close()
 
 
