@@ -127,6 +127,7 @@ def _completed_runs(env, deployment_id):
         )
 
 
+@pytest.mark.slow  # a server, a worker and two scheduled runs: over a minute
 def test_two_scheduled_runs_on_a_process_worker_grow_the_campaign_by_two_rounds(
     prefect_server, write_campaign, tmp_path
 ):

@@ -72,6 +72,7 @@ def test_docking_campaign_docks_caches_and_exports(prefect_api, write_campaign, 
     assert nearest < 4.0  # the pose sits in the pocket, in the receptor's frame
 
 
+@pytest.mark.slow  # starts a local Dask cluster: 45 s
 def test_docking_fans_out_over_local_dask_cluster(prefect_api, write_campaign):
     from flows.campaign import campaign_flow
 

@@ -26,6 +26,7 @@ print("REPORTS " + json.dumps(campaign_flow(sys.argv[1])))
 """
 
 
+@pytest.mark.slow  # two docking campaigns at once: a minute
 def test_two_campaigns_share_one_postgresql_store_and_dock_each_ligand_once(
     prefect_api, postgres, write_campaign
 ):

@@ -38,6 +38,7 @@ def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout:
     return done
 
 
+@pytest.mark.slow  # builds and installs a wheel: 1.5 minutes, more with FULL
 @pytest.mark.timeout(3000 if FULL else 900)
 def test_wheel_runs_a_campaign_from_an_empty_folder(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
