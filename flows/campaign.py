@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 
 import molgen  # noqa: E402
 from molgen.artifacts import hash_json  # noqa: E402
+from molgen.cluster import Placement  # noqa: E402
 from molgen.config import Campaign, load_campaign  # noqa: E402
 from molgen.docking.cached import dock_with_cache  # noqa: E402
 from molgen.pipeline import record, stages  # noqa: E402
@@ -36,6 +37,7 @@ from molgen.pipeline.components import (  # noqa: E402
     resolve_target,
     round_seed,
     seeds_path,
+    uses_gpu,
 )
 from molgen.pipeline.keys import scoring_hash, stage_config_hashes  # noqa: E402
 from molgen.pipeline.output import claim_output  # noqa: E402
@@ -99,8 +101,11 @@ def campaign_flow(campaign_file: str, rounds_per_run: int | None = None) -> list
     out = claim_output(campaign)  # new, empty or this campaign's; before anything is written
     store = CandidateStore(campaign.store_url)
     try:
-        with CampaignLock(store.engine, campaign.name):
-            return _run_campaign(campaign, components, out, store, rounds_per_run)
+        with (
+            CampaignLock(store.engine, campaign.name),
+            Placement(campaign.cluster, out / "cluster", campaign.name) as placement,
+        ):
+            return _run_campaign(campaign, components, out, store, rounds_per_run, placement)
     finally:
         store.close()
 
@@ -111,6 +116,7 @@ def _run_campaign(
     out: Path,
     store: CandidateStore,
     rounds_per_run: int | None,
+    placement: Placement,
 ) -> list[dict[str, Any]]:
     logger = get_run_logger()
     cid = store.campaign_id(
@@ -135,7 +141,7 @@ def _run_campaign(
     docking_provenance: dict[str, Any] = {}
     if n_dock:
         target = resolve_target(campaign)
-        engine, settings = build_docking(campaign)
+        engine, settings = build_docking(campaign, placement)
         docking_provenance = {
             "target": target.name,
             "receptor_hash": target.receptor_hash(),
@@ -148,6 +154,16 @@ def _run_campaign(
 
         def dock(ligands: list[tuple[str, str]]) -> list[dict[str, Any]]:
             return dock_with_cache(ligands, engine, target, settings, store)
+
+    remote = None
+    if not placement.local:
+        specs = component_params(campaign)["predictors"]
+        remote = stages.RemotePredict(placement, specs, uses_gpu(campaign))
+        logger.info(
+            "predictor batches on %s %s workers; docking chunks on its CPU workers",
+            campaign.cluster.kind,
+            "GPU" if remote.gpu else "CPU",
+        )
 
     state: dict[str, Any] | None = None
     state_hash = seeds.output_hash
@@ -170,7 +186,7 @@ def _run_campaign(
             out, k, generated, seen, batch
         )
         predicted = predict_task.with_options(task_run_name=f"predict-{name}")(
-            out, k, prepared, components.predictors, batch, config["predict"]
+            out, k, prepared, components.predictors, batch, config["predict"], remote
         )
         filtered = filter_task.with_options(task_run_name=f"filter-{name}")(
             out,

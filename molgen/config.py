@@ -324,6 +324,68 @@ class RuntimeConfig(_Model):
     batch_size: int = Field(default=256, ge=1, description="molecules per checkpointed batch")
 
 
+_MEMORY = r"^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B?|[kmgt]b?)?$"
+_WALLTIME = r"^([0-9]+-)?[0-9]{1,2}(:[0-9]{2}){1,2}$"
+
+
+class ClusterConfig(_Model):
+    """Where the heavy stages run; results do not depend on it (not part of the config hash).
+
+    ``local``: in this process and its worker processes. ``dask``: on the workers of a running
+    Dask scheduler at ``address`` (GPU work on workers started with ``--resources GPU=1``).
+    ``slurm``: on SLURM jobs the flow starts for itself through dask-jobqueue, CPU jobs for
+    docking chunks and GPU jobs (``--gres=gpu:N``) for GPU predictors' batches, scaled between
+    none and ``max_jobs`` / ``max_gpu_jobs`` as work waits.
+    """
+
+    kind: Literal["local", "dask", "slurm"] = "local"
+    address: str | None = Field(default=None, description="dask: the scheduler, tcp://host:8786")
+    partition: str | None = Field(default=None, description="slurm: partition of CPU jobs")
+    gpu_partition: str | None = Field(
+        default=None, description="slurm: partition of GPU jobs (default: partition)"
+    )
+    account: str | None = Field(default=None, description="slurm: account jobs are charged to")
+    walltime: str = Field(default="01:00:00", pattern=_WALLTIME, description="slurm: per job")
+    cores: int = Field(default=1, ge=1, le=512, description="slurm: cores per CPU job")
+    memory: str = Field(default="4GB", pattern=_MEMORY, description="slurm: memory per CPU job")
+    gpus: int = Field(default=1, ge=1, le=16, description="slurm: GPUs per GPU job (--gres)")
+    gpu_cores: int = Field(default=1, ge=1, le=512, description="slurm: cores per GPU job")
+    gpu_memory: str = Field(default="8GB", pattern=_MEMORY, description="slurm: per GPU job")
+    max_jobs: int = Field(default=4, ge=1, le=10_000, description="slurm: CPU jobs at once")
+    max_gpu_jobs: int = Field(default=1, ge=0, le=1_000, description="slurm: GPU jobs at once")
+    job_directives: list[str] = Field(
+        default_factory=list, description="slurm: extra #SBATCH options of every job"
+    )
+    prologue: list[str] = Field(
+        default_factory=list,
+        description="slurm: shell lines run first in each job (module load, source a venv)",
+    )
+    python: str | None = Field(
+        default=None, description="slurm: the Python on compute nodes (default: this one)"
+    )
+    interface: str | None = Field(
+        default=None, description="network interface the workers and scheduler use (ib0)"
+    )
+
+    @model_validator(mode="after")
+    def _fields_of_the_kind(self) -> ClusterConfig:
+        if self.kind == "dask" and not self.address:
+            raise ValueError("kind = 'dask' needs the scheduler's address")
+        if self.kind != "dask" and self.address:
+            raise ValueError(f"address is for kind = 'dask', not {self.kind!r}")
+        slurm_only = {
+            name
+            for name in ("partition", "gpu_partition", "account", "python")
+            if getattr(self, name) is not None
+        } | {name for name in ("job_directives", "prologue") if getattr(self, name)}
+        if self.kind != "slurm" and slurm_only:
+            raise ValueError(f"{', '.join(sorted(slurm_only))}: only for kind = 'slurm'")
+        for line in self.job_directives:
+            if not line.startswith("-") or "\n" in line:
+                raise ValueError(f"job_directives: {line!r} is not an sbatch option (--x=y)")
+        return self
+
+
 class Campaign(_Model):
     """A validated campaign. Paths are absolute (resolved against the campaign file's folder)."""
 
@@ -342,6 +404,17 @@ class Campaign(_Model):
     docking: DockingConfig = Field(default_factory=DockingConfig)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+
+    @model_validator(mode="after")
+    def _one_place_for_docking(self) -> Campaign:
+        d = self.docking
+        if self.cluster.kind != "local" and (d.dask_address or d.dask_local_workers):
+            raise ValueError(
+                "docking.dask_address / dask_local_workers and a [cluster] both say where "
+                "docking runs: keep the [cluster]"
+            )
+        return self
 
     @property
     def store_url(self) -> str:
@@ -356,13 +429,14 @@ class Campaign(_Model):
 
     def config_hash(self) -> str:
         """SHA-256 of everything that affects results: all but the output folder, the store,
-        the runtime settings (batch size) and where docking runs (:data:`DOCKING_PLACEMENT`).
+        the runtime settings (batch size), the cluster and where docking runs
+        (:data:`DOCKING_PLACEMENT`).
         Files named in the campaign (seeds, prior, model files, receptor PDB) count by their
         content, not their path."""
         from molgen.artifacts.content import by_content
 
         data = self.model_dump(mode="json")
-        for key in ("output", "store", "runtime"):
+        for key in ("output", "store", "runtime", "cluster"):
             data.pop(key)
         data["docking"] = {k: v for k, v in data["docking"].items() if k not in DOCKING_PLACEMENT}
         text = json.dumps(by_content(data), sort_keys=True, separators=(",", ":"))

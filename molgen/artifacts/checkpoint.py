@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -217,6 +217,7 @@ def run_batched(
     batch_size: int,
     compute: Callable[[Sequence[Any]], pd.DataFrame],
     progress: Callable[[int], None] | None = None,
+    submit: Callable[[list[Sequence[Any]]], Iterator[tuple[int, pd.DataFrame]]] | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Compute ``items`` in batches, reusing batches finished by an earlier, killed run.
 
@@ -230,6 +231,9 @@ def run_batched(
         batch_size: items per batch.
         compute: maps one batch of items to its output rows.
         progress: called with the number of items finished after each batch.
+        submit: computes the batches elsewhere instead (on a cluster): given the batches not
+            yet done, yields ``(position in that list, rows)`` as each finishes, in any order;
+            each is saved as it arrives, so a run that ends early keeps what finished.
 
     Returns:
         ``(table, n_reused)``: all batches' rows in order, and how many batches were reused.
@@ -238,25 +242,44 @@ def run_batched(
         molgen.stop.StopRequested: a stop was requested; the batches finished so far are saved.
     """
     done = set(ckpt.done_batches(batch_size=batch_size))
-    frames: list[pd.DataFrame] = []
+    where = f"{ckpt.folder.parent.name}/{ckpt.folder.name}"
+    batches = [items[start : start + batch_size] for start in range(0, len(items), batch_size)]
+    frames: list[pd.DataFrame | None] = [None] * len(batches)
     reused = 0
-    for index, start in enumerate(range(0, len(items), batch_size)):
-        batch = items[start : start + batch_size]
+    for index, batch in enumerate(batches):
         df = _read_batch_if_done(ckpt, index, batch_size) if index in done else None
         if df is not None:
             reused += 1
-        else:
+            frames[index] = df
+        elif submit is None:
             df = compute(batch)
             ckpt.write_batch(index, df, batch_size=batch_size)
-        frames.append(df)
+            frames[index] = df
+        else:
+            continue
         if progress is not None:
             progress(len(batch))
-        stop.check(f"{ckpt.folder.parent.name}/{ckpt.folder.name}")  # after the batch is saved
-    nonempty = [f for f in frames if len(f)]
+        stop.check(where)  # after the batch is saved
+    todo = [i for i, f in enumerate(frames) if f is None]
+    if todo and submit is not None:
+        results = submit([batches[i] for i in todo])
+        try:
+            for position, df in results:
+                index = todo[position]
+                ckpt.write_batch(index, df, batch_size=batch_size)
+                frames[index] = df
+                if progress is not None:
+                    progress(len(batches[index]))
+                stop.check(where)
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # a stop or an error: what was not finished is cancelled
+    nonempty = [f for f in frames if f is not None and len(f)]
     if nonempty:
         table = pd.concat(nonempty, ignore_index=True)
     else:
-        table = frames[0] if frames else pd.DataFrame()
+        table = frames[0] if frames and frames[0] is not None else pd.DataFrame()
     return table, reused
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import dask
 from prefect import task
@@ -67,7 +67,41 @@ def _env(key: str, value: str | None) -> Iterator[None]:
             os.environ[key] = old
 
 
-class DaskFanOut:
+class _Chunked:
+    """What the engines below share: the engine each worker runs, its version (checked on
+    the workers), and the ligands cut into chunks."""
+
+    def __init__(self, engine: str, timeout_s: float, chunk_size: int, program: str | None) -> None:
+        self.engine = engine
+        self.timeout_s = timeout_s
+        self.chunk_size = chunk_size
+        self.options = {"program": program} if program else {}
+        self.version = DOCKING_ENGINES.get(engine)(workers=1, **self.options).version
+
+    def _chunks(self, ligands: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+        size = self.chunk_size
+        return [list(ligands[i : i + size]) for i in range(0, len(ligands), size)]
+
+    def _call(
+        self, chunk: list[tuple[str, str]], target: Target, settings: DockingSettings
+    ) -> dict[str, Any]:
+        """The keyword arguments of :func:`dock_chunk` for one chunk."""
+        return {
+            "engine": self.engine,
+            "timeout_s": self.timeout_s,
+            "ligands": chunk,
+            "target": target,
+            "settings": settings,
+            "options": {**self.options, "version": self.version},
+        }
+
+
+def _unfinished(chunk: list[tuple[str, str]], reason: str) -> list[DockResult]:
+    """A chunk that could not be docked on the cluster: rejected with ``reason``, uncached."""
+    return [DockResult(k, s, None, None, reason, 0.0, cacheable=False) for k, s in chunk]
+
+
+class DaskFanOut(_Chunked):
     """A docking engine that runs another engine's chunks on Dask workers.
 
     Args:
@@ -96,13 +130,9 @@ class DaskFanOut:
     ) -> None:
         if bool(address) == bool(local_workers):
             raise ValueError("give a Dask scheduler address or a number of local workers")
-        self.engine = engine
-        self.timeout_s = timeout_s
+        super().__init__(engine, timeout_s, chunk_size, program)
         self.address = address
         self.local_workers = local_workers
-        self.chunk_size = chunk_size
-        self.options = {"program": program} if program else {}
-        self.version = DOCKING_ENGINES.get(engine)(workers=1, **self.options).version
 
     def dock(
         self, ligands: Sequence[tuple[str, str]], target: Target, settings: DockingSettings
@@ -120,9 +150,7 @@ class DaskFanOut:
                     "processes": True,
                 }
             )
-        chunks = [
-            list(ligands[i : i + self.chunk_size]) for i in range(0, len(ligands), self.chunk_size)
-        ]
+        chunks = self._chunks(ligands)
         # Local workers report to this process's Prefect API instead of each starting a server.
         api = get_client(sync_client=True).api_url
         with (
@@ -131,17 +159,7 @@ class DaskFanOut:
             runner,
         ):
             futures = {
-                runner.submit(
-                    dock_chunk,
-                    parameters={
-                        "engine": self.engine,
-                        "timeout_s": self.timeout_s,
-                        "ligands": chunk,
-                        "target": target,
-                        "settings": settings,
-                        "options": {**self.options, "version": self.version},
-                    },
-                ): chunk
+                runner.submit(dock_chunk, parameters=self._call(chunk, target, settings)): chunk
                 for chunk in chunks
             }
             for future in as_completed(list(futures)):
@@ -149,8 +167,47 @@ class DaskFanOut:
                     results = future.result()
                 except Exception as err:  # a lost worker or task: reject its chunk, go on
                     reason = f"Dask task failed: {type(err).__name__}: {err}"
-                    results = [
-                        DockResult(k, s, None, None, reason, 0.0, cacheable=False)
-                        for k, s in futures[future]
-                    ]
+                    results = _unfinished(futures[future], reason)
                 yield from results
+
+
+class ClusterFanOut(_Chunked):
+    """A docking engine that runs another engine's chunks on the CPU workers of a campaign's
+    :class:`molgen.cluster.Placement` (a Dask scheduler, or SLURM jobs the flow starts).
+
+    Chunks go as plain function calls (no Prefect API needed on the workers); results stream
+    back chunk by chunk as they finish, so the caller commits each to the docking cache. A
+    chunk whose worker was lost is sent again (:data:`molgen.cluster.RETRIES`); one that
+    still fails is rejected with the reason, not cached, and the rest go on.
+    """
+
+    name: ClassVar[str] = "cluster"
+
+    def __init__(
+        self,
+        placement: Any,
+        engine: str = "vina",
+        timeout_s: float = 600.0,
+        chunk_size: int = 4,
+        program: str | None = None,
+    ) -> None:
+        super().__init__(engine, timeout_s, chunk_size, program)
+        self.placement = placement
+
+    def dock(
+        self, ligands: Sequence[tuple[str, str]], target: Target, settings: DockingSettings
+    ) -> Iterator[DockResult]:
+        """Dock on the cluster, yielding each chunk's results as the chunk finishes."""
+        from molgen.cluster import ClusterError
+
+        chunks = self._chunks(ligands)
+        calls = [tuple(self._call(c, target, settings).values()) for c in chunks]
+        done: set[int] = set()
+        try:
+            for i, results in self.placement.map(_dock_chunk, calls):
+                done.add(i)
+                yield from results
+        except ClusterError as err:  # lost too often: reject what is left, uncached
+            for i, chunk in enumerate(chunks):
+                if i not in done:
+                    yield from _unfinished(chunk, f"cluster: {err}")

@@ -147,6 +147,25 @@ def build_components(campaign: Campaign) -> Components:
     return Components(predictors, filters, objectives, bounds)
 
 
+def predictors_from_specs(specs: list[dict[str, Any]]) -> list[Predictor]:
+    """The predictors of ``component_params(campaign)["predictors"]``, built (on a cluster
+    worker, which has the specs but not the campaign file).
+
+    Raises:
+        CampaignError: as :func:`build_components` for a predictor.
+    """
+    return [
+        resolve_spec(PREDICTORS, f"predictors[{i}]", s["kind"], s["params"]).build(PREDICTORS)
+        for i, s in enumerate(specs)
+    ]
+
+
+def uses_gpu(campaign: Campaign) -> bool:
+    """Whether a predictor of the campaign computes on a GPU when there is one (its class says
+    so with ``uses_gpu = True``): its batches go to GPU workers."""
+    return any(getattr(s.cls, "uses_gpu", False) for s in predictor_specs(campaign))
+
+
 def generator_spec(campaign: Campaign) -> ComponentSpec:
     """The campaign's generator class and validated parameters (nothing is constructed).
 
@@ -246,15 +265,22 @@ def resolve_target(campaign: Campaign) -> Target:
         raise CampaignError(f"target.pdb: {err}") from err
 
 
-def build_docking(campaign: Campaign) -> tuple[DockingEngine, DockingSettings]:
-    """The docking engine and settings the campaign asks for."""
+def build_docking(
+    campaign: Campaign, placement: Any = None
+) -> tuple[DockingEngine, DockingSettings]:
+    """The docking engine and settings the campaign asks for; docking on the CPU workers of
+    ``placement`` (a :class:`molgen.cluster.Placement`) unless it is local."""
     d = campaign.docking
     try:
         cls = DOCKING_ENGINES.get(d.engine)
     except RegistryError as err:
         raise CampaignError(f"docking.engine: {err}") from err
     engine: DockingEngine
-    if d.dask_address or d.dask_local_workers:
+    if placement is not None and not placement.local:
+        from molgen.docking.dask_fanout import ClusterFanOut
+
+        engine = ClusterFanOut(placement, d.engine, d.timeout_s, program=d.program)
+    elif d.dask_address or d.dask_local_workers:
         from molgen.docking.dask_fanout import DaskFanOut
 
         engine = DaskFanOut(

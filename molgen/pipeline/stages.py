@@ -252,6 +252,53 @@ def _predict_one(predictor: Predictor, mols: Sequence[Any]) -> tuple[np.ndarray,
     return values, reasons
 
 
+def predict_rows(predictors: Sequence[Predictor], items: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """One batch of the predict stage: ``(inchikey, smiles)`` items with every predictor's
+    values and each molecule's rejection reason (see :func:`_predict_one`)."""
+    columns = [spec.name for p in predictors for spec in p.outputs]
+    mols = [mol_from_prepared(smi) for _, smi in items]
+    blocks, reasons = [], [None] * len(items)
+    for p in predictors:
+        values, why = _predict_one(p, mols)
+        blocks.append(values)
+        reasons = [r or w for r, w in zip(reasons, why, strict=True)]
+    values = np.hstack(blocks) if blocks else np.zeros((len(items), 0))
+    df = pd.DataFrame(values, columns=columns)
+    df.insert(0, "smiles", [smi for _, smi in items])
+    df.insert(0, "inchikey", [k for k, _ in items])
+    df["reason"] = pd.Series(reasons, dtype=object)
+    return df
+
+
+def predict_on_worker(
+    specs: list[dict[str, Any]], items: Sequence[tuple[str, str]]
+) -> pd.DataFrame:
+    """:func:`predict_rows` on a cluster worker, with the predictors of ``specs`` (the
+    campaign's, as ``component_params`` gives them) built once per worker process."""
+    from molgen.cluster import worker_cache
+    from molgen.pipeline.components import predictors_from_specs
+
+    predictors = worker_cache(
+        f"predictors:{hash_json(specs)}", lambda: predictors_from_specs(specs)
+    )
+    return predict_rows(predictors, items)
+
+
+@dataclass(frozen=True)
+class RemotePredict:
+    """Where the predict stage's batches run instead of this process.
+
+    Attributes:
+        placement: the flow run's cluster.
+        specs: the campaign's predictors as ``component_params(campaign)["predictors"]``.
+        gpu: send the batches to GPU workers (a predictor of the campaign uses a GPU).
+    """
+
+    placement: Any
+    specs: list[dict[str, Any]]
+    gpu: bool
+
+
 def predict_stage(
     output: Path,
     round_: int,
@@ -259,34 +306,31 @@ def predict_stage(
     predictors: Sequence[Predictor],
     batch_size: int,
     config_hash: str,
+    remote: RemotePredict | None = None,
 ) -> StageOutput:
-    """Run every predictor on the prepared molecules, in checkpointed batches.
+    """Run every predictor on the prepared molecules, in checkpointed batches; on the
+    cluster's workers when ``remote`` is given (each batch saved as it comes back).
 
     A molecule a predictor fails on is rejected with the reason and the rest go on; a failure
     that is not the molecule's (see :func:`_predict_one`) stops the stage with
     :class:`PredictorFailure`, keeping the batches already finished.
     """
     rows = prepared.accepted()[["inchikey", "smiles"]].to_records(index=False).tolist()
-    columns = [spec.name for p in predictors for spec in p.outputs]
     bar = _progress(len(rows), f"round {round_} predict")
 
     def batch(items: Sequence[tuple[str, str]]) -> pd.DataFrame:
-        mols = [mol_from_prepared(smi) for _, smi in items]
-        blocks, reasons = [], [None] * len(items)
-        for p in predictors:
-            values, why = _predict_one(p, mols)
-            blocks.append(values)
-            reasons = [r or w for r, w in zip(reasons, why, strict=True)]
-        values = np.hstack(blocks) if blocks else np.zeros((len(items), 0))
-        df = pd.DataFrame(values, columns=columns)
-        df.insert(0, "smiles", [smi for _, smi in items])
-        df.insert(0, "inchikey", [k for k, _ in items])
-        df["reason"] = pd.Series(reasons, dtype=object)
-        return df
+        return predict_rows(predictors, items)
+
+    submit = None
+    if remote is not None:
+
+        def submit(batches: list[Sequence[tuple[str, str]]]) -> Any:
+            calls = [(remote.specs, list(b)) for b in batches]
+            return remote.placement.map(predict_on_worker, calls, gpu=remote.gpu)
 
     def compute(ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
         with bar:
-            table, reused = run_batched(ckpt, rows, batch_size, batch, bar.update)
+            table, reused = run_batched(ckpt, rows, batch_size, batch, bar.update, submit)
         if table.empty:
             table = batch([])
         return table, reused, {}

@@ -69,6 +69,7 @@ class ADMETAIPredictor:
 
     name: ClassVar[str] = "admet_ai"
     Params: ClassVar[type[BaseModel]] = ADMETParams
+    uses_gpu: ClassVar[bool] = True  # Chemprop on CUDA when present: GPU workers on a cluster
 
     def __init__(self, **params: Any) -> None:
         p = ADMETParams(**params)

@@ -20,6 +20,10 @@ class Predictor(Protocol):
         name: registered name; also the key under which predictions are stored.
         version: changes whenever the values it computes could change (library or weights).
         outputs: one :class:`OutputSpec` per column of :meth:`predict`'s result.
+
+    A predictor class that computes on a GPU when there is one says so with a class attribute
+    ``uses_gpu = True`` (optional): on a cluster (``[cluster]``), the predict stage's batches
+    then go to GPU workers.
     """
 
     name: ClassVar[str]

@@ -71,6 +71,7 @@ class GraphModelPredictor:
     name: ClassVar[str] = "graph_model"
     Params: ClassVar[type[BaseModel]] = GraphModelParams
     default_model: ClassVar[str | None] = None  # a shipped model's name (molgen.resources)
+    uses_gpu: ClassVar[bool] = True  # on a cluster, its batches go to GPU workers
     directions: ClassVar[dict[str, Direction]] = {}
 
     def __init__(self, **params: Any) -> None:

@@ -1,0 +1,110 @@
+"""The ``[cluster]`` section and a campaign's placement on a Dask cluster: predictor batches run
+on the workers, come back in any order and are saved as they arrive, give what the stage gives
+in one process, and an error on a worker stops the stage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from molgen.artifacts import hash_frame
+from molgen.cluster import Placement
+from molgen.config import CampaignError, ClusterConfig, load_campaign
+from molgen.pipeline.components import build_components, component_params, uses_gpu
+from molgen.pipeline.stages import RemotePredict, StageOutput, _prepare_rows, predict_stage
+from molgen.types import StageReport
+
+SMILES = ["CCO", "c1ccccc1O", "CCN", "CC(=O)O", "c1ccncc1", "CCCl", "CCOC(=O)c1ccccc1"]
+
+
+def _prepared() -> StageOutput:
+    table = _prepare_rows(SMILES)
+    report = StageReport(1, "prepare", "ran", len(SMILES), len(SMILES), 0.0)
+    return StageOutput(table, hash_frame(table), report)
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """A Dask cluster of two single-threaded workers in this process, one with a GPU slot."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, resources={"GPU": 1}
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_the_cluster_section_is_checked_and_not_part_of_the_results():
+    with pytest.raises(ValueError, match="needs the scheduler's address"):
+        ClusterConfig(kind="dask")
+    with pytest.raises(ValueError, match="only for kind = 'slurm'"):
+        ClusterConfig(kind="local", partition="gpu")
+    with pytest.raises(ValueError, match="not an sbatch option"):
+        ClusterConfig(kind="slurm", job_directives=["#SBATCH --qos=high"])
+    with pytest.raises(ValueError, match="pattern"):
+        ClusterConfig(kind="slurm", memory="lots")
+    ClusterConfig(kind="slurm", partition="gpu", memory="16GB", walltime="1-00:00:00")
+
+
+def test_a_cluster_changes_no_key_and_docking_has_one_place(tmp_path):
+    plain = load_campaign_with(tmp_path, ["qed"])
+    clustered = load_campaign_with(tmp_path, ["qed"], '[cluster]\nkind = "slurm"\n')
+    assert plain.config_hash() == clustered.config_hash()
+    both = '[docking]\ndask_local_workers = 2\n[cluster]\nkind = "dask"\naddress = "tcp://h:1"\n'
+    with pytest.raises(CampaignError, match="keep the \\[cluster\\]"):
+        load_campaign_with(tmp_path, ["qed"], both)
+
+
+def test_predictor_batches_on_workers_give_what_one_process_gives(tmp_path, scheduler):
+    campaign = load_campaign_with(tmp_path, ["qed", "logp", "solubility"])
+    predictors = build_components(campaign).predictors
+    specs = component_params(campaign)["predictors"]
+    assert uses_gpu(campaign)  # the graph network: its batches go to the GPU worker
+    local = predict_stage(tmp_path / "local", 1, _prepared(), predictors, 2, "c")
+    config = ClusterConfig(kind="dask", address=scheduler)
+    with Placement(config, tmp_path / "cluster") as placement:
+        remote = RemotePredict(placement, specs, gpu=True)
+        out = predict_stage(tmp_path / "remote", 1, _prepared(), predictors, 2, "c", remote)
+    assert out.table.equals(local.table)
+    assert out.output_hash == local.output_hash
+
+
+def test_an_error_on_a_worker_stops_the_stage(tmp_path, scheduler):
+    # a model file that is not there: the worker cannot build the predictor; the error comes
+    # back from the worker and the stage stops, as it would in one process
+    campaign = load_campaign_with(tmp_path, ["qed"])
+    predictors = build_components(campaign).predictors
+    broken = [{"kind": "graph_model", "params": {"path": str(tmp_path / "no-model.safetensors")}}]
+    config = ClusterConfig(kind="dask", address=scheduler)
+    with Placement(config, tmp_path / "cluster") as placement:
+        remote = RemotePredict(placement, broken, gpu=False)
+        with pytest.raises(Exception, match="no-model"):
+            predict_stage(tmp_path, 1, _prepared(), predictors, 2, "c", remote)
+        good = RemotePredict(placement, component_params(campaign)["predictors"], gpu=False)
+        out = predict_stage(tmp_path, 1, _prepared(), predictors, 2, "c", good)
+    assert len(out.table) == len(SMILES)
+
+
+def load_campaign_with(tmp_path, predictors: list[str], extra: str = ""):
+    path = tmp_path / "c.toml"
+    names = ", ".join(f'"{p}"' for p in predictors)
+    path.write_text(
+        f"""
+name = "c"
+seed = 1
+output = "out"
+predictors = [{names}]
+[target]
+name = "DRD2"
+[generator]
+kind = "graph_ga"
+[budget]
+rounds = 1
+molecules_per_round = 10
+[[objectives]]
+value = "qed"
+transform = {{ kind = "linear", low = 0.2, high = 0.9 }}
+{extra}"""
+    )
+    return load_campaign(path)
