@@ -82,4 +82,12 @@ aggregation = "weighted_sum"   # or "geometric_mean" (any zero desirability give
 
 [runtime]
 batch_size = 256               # molecules per checkpointed batch
+
+# Where docking chunks and GPU predictors' batches run (README: Running on a SLURM cluster).
+# [cluster]
+# kind = "slurm"               # "local" (default), "dask" (with address) or "slurm"
+# partition = "cpu"
+# gpu_partition = "gpu"
+# walltime = "02:00:00"
+# max_jobs = 10
 """
