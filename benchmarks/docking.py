@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from cpu_meter import CpuMeter
 from failure_rule import BenchmarkFailed, require_scored, speedup
 
 # (name, SMILES): neutral parent molecules as a campaign would hand them over. Stereocentres are
@@ -144,40 +144,6 @@ def run_molgen(
     }
     require_scored(out["side"], [name for name, _ in ligands], out)
     return out
-
-
-class CpuMeter:
-    """Wall clock, plus the CPU time that processes other than this run's used meanwhile.
-
-    ``background_cpu_s`` is the machine's busy CPU time (``/proc/stat``) less this process's and
-    its reaped children's: on a shared machine it shows how much other work overlapped.
-    """
-
-    def __enter__(self) -> CpuMeter:
-        self.t0, self.busy0, self.own0 = time.perf_counter(), _busy(), _own()
-        self.load = os.getloadavg()[0]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = time.perf_counter() - self.t0
-        self.background_cpu_s = max(0.0, (_busy() - self.busy0) - (_own() - self.own0))
-
-
-def _busy() -> float:
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return float("nan")
-    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in fields[:7])
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-
-
-def _own() -> float:
-    me, kids = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def spearman(names: list[str], a: dict[str, float], b: dict[str, float]) -> float:

@@ -13,6 +13,7 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,6 +26,10 @@ from molgen.predictors.base import PREDICTORS
 from molgen.predictors.gnn.featurize import GraphChunk, featurize_mols, featurize_smiles, to_batch
 from molgen.resources import model_file
 from molgen.types import Direction, OutputSpec
+
+# Atoms per network pass on CPU: a chunk is split into parts of about this size (some 180
+# drug-like molecules), small enough for the per-edge tensors of a part to stay in cache.
+CPU_PART_ATOMS = 4096
 
 
 class GraphModelParams(BaseModel):
@@ -100,11 +105,23 @@ class GraphModelPredictor:
         self._amp = self.device.startswith("cuda")
 
     def _infer(self, chunk: GraphChunk) -> np.ndarray:
-        """Values for the featurized molecules of ``chunk``, ``(len(chunk.index), k)``."""
-        import torch
+        """Values for the featurized molecules of ``chunk``, ``(len(chunk.index), k)``.
 
+        On CPU the chunk goes through the network in parts of about :data:`CPU_PART_ATOMS`
+        atoms, whose tensors stay in cache (each molecule's values do not depend on the part);
+        on a GPU in one batch.
+        """
         if len(chunk.index) == 0:
             return np.zeros((0, len(self.outputs)))
+        if self.device == "cpu":
+            parts = chunk.split(CPU_PART_ATOMS)
+            if len(parts) > 1:
+                return np.concatenate([self._infer_batch(part) for part in parts])
+        return self._infer_batch(chunk)
+
+    def _infer_batch(self, chunk: GraphChunk) -> np.ndarray:
+        import torch
+
         batch = to_batch(chunk).to(self.device, non_blocking=True)
         with torch.inference_mode(), torch.autocast("cuda", torch.bfloat16, enabled=self._amp):
             out = self.model(batch).float()  # (members, n, tasks)
@@ -137,6 +154,11 @@ class GraphModelPredictor:
         lists their ``(position in the chunk, reason)``. ``workers`` featurizing processes
         (default: one per CPU; 0 featurizes in this process) keep at most
         ``in_flight`` chunks each ahead of the network.
+
+        With featurizing workers on CPU, the network runs on the CPUs they leave, at least
+        one: torch's intra-op threads are lowered to ``cpu_count - workers`` (never raised)
+        for each chunk's inference and restored after it, since threads that wait for busy
+        cores are slower than one that does not.
         """
         if workers is None:
             workers = os.cpu_count() or 1
@@ -146,6 +168,7 @@ class GraphModelPredictor:
             for part in chunks:
                 yield self._assemble(featurize_smiles(part, desc))
             return
+        threads = max(1, (os.cpu_count() or 1) - workers) if self.device == "cpu" else None
         with ProcessPoolExecutor(max_workers=workers) as pool:
             pending: deque[Future[GraphChunk]] = deque()
             for part in islice(chunks, workers * in_flight):
@@ -155,12 +178,32 @@ class GraphModelPredictor:
                 nxt = next(chunks, None)
                 if nxt is not None:
                     pending.append(pool.submit(featurize_smiles, nxt, desc))
-                yield self._assemble(chunk)
+                yield self._assemble(chunk, threads)
 
-    def _assemble(self, chunk: GraphChunk) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    def _assemble(
+        self, chunk: GraphChunk, threads: int | None = None
+    ) -> tuple[np.ndarray, list[tuple[int, str]]]:
         values = np.full((chunk.size, len(self.outputs)), np.nan)
-        values[chunk.index] = self._infer(chunk)
+        with _torch_threads(threads):
+            values[chunk.index] = self._infer(chunk)
         return values, chunk.reasons
+
+
+@contextmanager
+def _torch_threads(limit: int | None) -> Iterator[None]:
+    """Run the block with at most ``limit`` torch intra-op threads (None: as they are), then
+    restore the process's setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    if limit is None or limit >= before:
+        yield
+        return
+    torch.set_num_threads(limit)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _chunked(items: Iterator[str], size: int) -> Iterator[list[str]]:
