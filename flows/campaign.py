@@ -27,13 +27,14 @@ from molgen.artifacts import hash_json  # noqa: E402
 from molgen.cluster import Placement  # noqa: E402
 from molgen.config import Campaign, load_campaign  # noqa: E402
 from molgen.docking.cached import dock_with_cache  # noqa: E402
-from molgen.pipeline import record, stages  # noqa: E402
+from molgen.pipeline import record, selection, stages  # noqa: E402
 from molgen.pipeline.components import (  # noqa: E402
     Components,
     build_components,
     build_docking,
     build_generator,
     component_params,
+    generator_uses_gpu,
     resolve_target,
     round_seed,
     seeds_path,
@@ -41,6 +42,7 @@ from molgen.pipeline.components import (  # noqa: E402
 )
 from molgen.pipeline.keys import scoring_hash, stage_config_hashes  # noqa: E402
 from molgen.pipeline.output import claim_output  # noqa: E402
+from molgen.pipeline.remote import RemoteGenerator  # noqa: E402
 from molgen.store import CandidateStore, StoreError  # noqa: E402
 from molgen.store.lock import CampaignLock  # noqa: E402
 
@@ -69,6 +71,7 @@ generate_task = _task(stages.generate_stage, "generate")
 prepare_task = _task(stages.prepare_stage, "prepare")
 predict_task = _task(stages.predict_stage, "predict")
 filter_task = _task(stages.filter_stage, "filter")
+surrogate_task = _task(selection.surrogate_stage, "surrogate")
 dock_task = _task(stages.dock_stage, "dock")
 score_task = _task(stages.score_stage, "score")
 # writing a round again leaves the same rows (CandidateStore.write_round)
@@ -155,13 +158,27 @@ def _run_campaign(
         def dock(ligands: list[tuple[str, str]]) -> list[dict[str, Any]]:
             return dock_with_cache(ligands, engine, target, settings, store)
 
-    remote = None
-    if not placement.local:
-        specs = component_params(campaign)["predictors"]
-        remote = stages.RemotePredict(placement, specs, uses_gpu(campaign))
+        def docked_so_far() -> list[tuple[str, str, float]]:  # the surrogate's training set
+            return store.docked_scores(
+                docking_provenance["receptor_hash"], docking_provenance["cache_key"]
+            )
+
+    surrogate = bool(n_dock) and campaign.docking.selection == "surrogate"
+    if surrogate:
         logger.info(
-            "predictor batches on %s %s workers; docking chunks on its CPU workers",
+            "a docking surrogate picks what to dock (%s)", campaign.docking.surrogate.acquisition
+        )
+
+    remote = None
+    generator_gpu = generator_uses_gpu(campaign)
+    if not placement.local:
+        specs = component_params(campaign)
+        remote = stages.RemotePredict(placement, specs["predictors"], uses_gpu(campaign))
+        logger.info(
+            "generator on %s %s workers, predictor batches on its %s workers; docking chunks "
+            "on its CPU workers",
             campaign.cluster.kind,
+            "GPU" if generator_gpu else "CPU",
             "GPU" if remote.gpu else "CPU",
         )
 
@@ -172,6 +189,10 @@ def _run_campaign(
     budget = campaign.budget
     for k in itertools.count(1) if budget.unlimited else range(1, int(budget.rounds) + 1):
         generator = build_generator(campaign, seed_smiles)
+        if not placement.local:
+            generator = RemoteGenerator(
+                generator, placement, specs["generator"], seed_smiles, generator_gpu
+            )
         if state is not None:
             generator.load_state_dict(state)
         name = f"round-{k}"
@@ -200,6 +221,19 @@ def _run_campaign(
         rejecting = [("prepare", prepared, "source"), ("predict", predicted, "smiles")]
         rejecting.append(("filter", filtered, "smiles"))
         to_score = filtered
+        chosen = None
+        if surrogate:
+            chosen = surrogate_task.with_options(task_run_name=f"surrogate-{name}")(
+                out,
+                k,
+                filtered,
+                docked_so_far,
+                n_dock,
+                campaign.docking.surrogate,
+                round_seed(campaign.seed, k, "surrogate"),
+                docking_key,
+                config["surrogate"],
+            )
         if n_dock:
             to_score = dock_task.with_options(task_run_name=f"dock-{name}")(
                 out,
@@ -212,10 +246,17 @@ def _run_campaign(
                 dock,
                 docking_key,
                 config["dock"],
+                chosen,
             )
             rejecting.append(("dock", to_score, "smiles"))
         scored = score_task.with_options(task_run_name=f"score-{name}")(
-            out, k, to_score, components.objectives, campaign.scoring.aggregation, config["score"]
+            out,
+            k,
+            to_score,
+            components.objectives,
+            campaign.scoring.aggregation,
+            config["score"],
+            surrogate and campaign.docking.surrogate.feedback,
         )
         provenance = {
             "generator": generator.provenance(),
@@ -238,6 +279,7 @@ def _run_campaign(
             provenance,
             config["store"],
             scoring_hash(campaign),
+            chosen,
         )
         updated, state = update_task.with_options(task_run_name=f"update-{name}")(
             out, k, generator, generated, scored, state_hash, n_gen, gen_seed, config["update"]
@@ -246,6 +288,7 @@ def _run_campaign(
         seen.extend(prepared.accepted()["inchikey"].tolist())
 
         ran = [generated, prepared, predicted, filtered]
+        ran += [chosen] if chosen is not None else []
         ran += [to_score] if to_score is not filtered else []
         round_reports = [asdict(s.report) for s in (*ran, scored, stored, updated)]
         reports.extend(round_reports)

@@ -156,6 +156,47 @@ class BudgetConfig(_Model):
         return self
 
 
+class SurrogateConfig(_Model):
+    """How ``[docking] selection = "surrogate"`` picks what to dock (``[docking.surrogate]``).
+
+    Each round a model is trained on every molecule docked so far into the target with the
+    campaign's docking settings (the store's docking cache, shared by the campaigns on that
+    target), predicts a docking score and its uncertainty for each filtered molecule, and the
+    acquisition picks the ``dock_per_round`` molecules to dock.
+    """
+
+    model: Literal["fingerprint"] = Field(
+        default="fingerprint",
+        description="fingerprint: a random forest on Morgan count fingerprints and a few "
+        "descriptors; the spread of its trees is the uncertainty",
+    )
+    acquisition: Literal["greedy", "ucb", "thompson"] = Field(
+        default="ucb",
+        description="greedy: best predicted score; ucb: best score less beta uncertainties; "
+        "thompson: best draw from each prediction",
+    )
+    beta: float = Field(default=2.0, ge=0, le=100, description="ucb's weight on uncertainty")
+    trees: int = Field(default=100, ge=8, le=2000, description="trees of the random forest")
+    random_fraction: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="share of each round's docking picked at random among the filtered "
+        "molecules (exploration); the rest by the acquisition",
+    )
+    min_training: int = Field(
+        default=64,
+        ge=2,
+        description="a round with fewer docked molecules to learn from docks a random sample: "
+        "the initial random batch",
+    )
+    feedback: bool = Field(
+        default=True,
+        description="the generator learns from predicted docking scores of molecules not "
+        "docked (the ranking never uses them)",
+    )
+
+
 class DockingConfig(_Model):
     """Docking settings, used when ``budget.dock_per_round`` > 0."""
 
@@ -189,6 +230,12 @@ class DockingConfig(_Model):
     dask_local_workers: int = Field(
         default=0, ge=0, description="start a local Dask cluster with this many workers"
     )
+    selection: Literal["objectives", "surrogate"] = Field(
+        default="objectives",
+        description="what decides which molecules are docked: the other objectives' score, or "
+        "a surrogate model of the docking score ([docking.surrogate])",
+    )
+    surrogate: SurrogateConfig = Field(default_factory=SurrogateConfig)
 
     @model_validator(mode="after")
     def _one_cluster(self) -> DockingConfig:
@@ -438,13 +485,25 @@ class Campaign(_Model):
         data = self.model_dump(mode="json")
         for key in ("output", "store", "runtime", "cluster"):
             data.pop(key)
-        data["docking"] = {k: v for k, v in data["docking"].items() if k not in DOCKING_PLACEMENT}
+        data["docking"] = docking_results_data(data["docking"])
         text = json.dumps(by_content(data), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
 DOCKING_PLACEMENT = frozenset({"workers", "dask_address", "dask_local_workers"})
 """Docking settings that decide where ligands are docked, not their results."""
+
+
+def docking_results_data(docking: dict[str, Any]) -> dict[str, Any]:
+    """The ``[docking]`` settings (as ``model_dump(mode="json")`` gives them) that change
+    results: not where ligands are docked (:data:`DOCKING_PLACEMENT`), and not the surrogate's
+    settings when the selection is by objectives (campaigns from before the surrogate keep their
+    hashes)."""
+    out = {k: v for k, v in docking.items() if k not in DOCKING_PLACEMENT}
+    if out.get("selection") == "objectives":
+        out.pop("selection")
+        out.pop("surrogate", None)
+    return out
 
 
 def _format_error(path: Path, err: ValidationError) -> str:

@@ -94,6 +94,20 @@ def _value(row: dict[str, Any], objective: str) -> float | None:
     return row["objectives"][objective]["value"]
 
 
+def _prediction(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The docking surrogate's prediction for the candidate, if it made one."""
+    return (row.get("provenance") or {}).get("docking_prediction")
+
+
+def predicted_cell(row: dict[str, Any]) -> str:
+    """``~-8.12 ±0.71`` for a candidate that was not docked and has a predicted docking score
+    (``~`` marks a prediction), else empty: a docked candidate's score is its docking result."""
+    p = _prediction(row)
+    if p is None or p["docked"]:
+        return ""
+    return f"~{number(p['value'])} ±{number(p['uncertainty'], 2)}"
+
+
 def top(
     campaign_file: CampaignFile,
     n: Annotated[int, typer.Option("--n", "-n", min=1, help="how many candidates")] = 20,
@@ -114,11 +128,14 @@ def top(
     finally:
         store.close()
     objectives = objective_names(campaign)
+    # a campaign whose docking a surrogate chooses: predicted scores in columns of their own
+    surrogate = campaign.budget.dock_per_round > 0 and campaign.docking.selection == "surrogate"
     if fmt is Format.json:
         _write_json(rows)
     elif fmt is Format.csv:
+        guessed = ["docking_score_predicted", "docking_score_uncertainty"] if surrogate else []
         _write_csv(
-            ["rank", "smiles", "inchikey", "score", "pareto_rank", "round", *objectives],
+            ["rank", "smiles", "inchikey", "score", "pareto_rank", "round", *objectives, *guessed],
             (
                 [
                     r["rank"],
@@ -128,12 +145,20 @@ def top(
                     r["pareto_rank"],
                     r["round"],
                     *(_csv_value(_value(r, o)) for o in objectives),
+                    *(
+                        _csv_value((_prediction(r) or {}).get(k))
+                        for k in ("value", "uncertainty")
+                        if surrogate
+                    ),
                 ]
                 for r in rows
             ),
         )
     else:
-        table = Table("rank", "score", "pareto", "round", *objectives, title=campaign.name)
+        guessed = ["dock (predicted)"] if surrogate else []
+        table = Table(
+            "rank", "score", "pareto", "round", *objectives, *guessed, title=campaign.name
+        )
         table.add_column("SMILES", overflow="fold")
         for r in rows:
             table.add_row(
@@ -142,6 +167,7 @@ def top(
                 str(r["pareto_rank"]),
                 str(r["round"]),
                 *(_cell(_value(r, o)) for o in objectives),
+                *([predicted_cell(r)] if surrogate else []),
                 r["smiles"],
             )
         console.print(table)

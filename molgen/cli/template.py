@@ -76,6 +76,8 @@ seed = 1                       # docking seed (>= 1), shared across campaigns wi
 timeout_s = 600                # per ligand
 # dask_local_workers = 4       # fan docking out over a local Dask cluster
 # dask_address = "tcp://scheduler:8786"
+# selection = "surrogate"      # a model of the docking score picks what to dock (README)
+# surrogate = {{ acquisition = "ucb", beta = 2.0, random_fraction = 0.1 }}
 
 [scoring]
 aggregation = "weighted_sum"   # or "geometric_mean" (any zero desirability gives 0)

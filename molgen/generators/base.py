@@ -20,6 +20,13 @@ class Generator(Protocol):
     keyword arguments, checked first against the class's pydantic ``Params`` model when it
     declares one. A constructor with a ``seeds`` parameter also receives the campaign's seed
     molecules (the standardized SMILES of ``generator.seeds``, or of the bundled MOSES sample).
+
+    Optional attributes: ``uses_gpu = True`` on the class sends its calls to a cluster's GPU
+    workers (``[cluster]``; CPU workers otherwise), and a ``device`` attribute (``"cuda"``,
+    ``"cpu"``) names where it samples, which becomes part of the generate stage's key when it
+    is not the CPU. On a cluster the generator travels as its :meth:`state_dict`, so
+    :meth:`load_state_dict` must restore everything :meth:`generate` and :meth:`update` read,
+    including what :meth:`generate` leaves for :meth:`update`.
     """
 
     name: ClassVar[str]

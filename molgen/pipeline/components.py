@@ -23,6 +23,7 @@ from molgen.config import (
     Campaign,
     CampaignError,
     ComponentEntry,
+    DockingConfig,
     LinearTransform,
     ObjectiveConfig,
     SigmoidTransform,
@@ -225,9 +226,31 @@ def build_generator(campaign: Campaign, seeds: list[str]) -> Generator:
         CampaignError: as :func:`generator_spec`, or a generator that cannot start (e.g. a
             prior file that is not a prior); the message names ``generator``.
     """
-    spec = generator_spec(campaign)
+    return _with_seeds(generator_spec(campaign), seeds)
+
+
+def _with_seeds(spec: ComponentSpec, seeds: list[str]) -> Generator:
     extra = {"seeds": seeds} if takes_argument(spec.cls, "seeds") else {}
     return spec.build(GENERATORS, **extra)
+
+
+def generator_from_spec(spec: dict[str, Any], seeds: list[str]) -> Generator:
+    """The generator of ``component_params(campaign)["generator"]``, built with ``seeds`` if
+    its constructor takes them (on a cluster worker, which has the spec but not the campaign
+    file).
+
+    Raises:
+        CampaignError: as :func:`build_generator`.
+    """
+    kind, params = spec["kind"], spec["params"]
+    resolved = resolve_spec(GENERATORS, "generator", kind, params, "generator.", {"seeds": []})
+    return _with_seeds(resolved, seeds)
+
+
+def generator_uses_gpu(campaign: Campaign) -> bool:
+    """Whether the campaign's generator computes on a GPU when there is one (its class says so
+    with ``uses_gpu = True``, as the SELFIES agent does): its calls go to GPU workers."""
+    return bool(getattr(generator_spec(campaign).cls, "uses_gpu", False))
 
 
 def round_seed(seed: int, round_: int, stage: str) -> int:
@@ -296,7 +319,12 @@ def build_docking(
             engine = cls(workers=d.workers or None, timeout_s=d.timeout_s, **extra)
         except (TypeError, RuntimeError) as err:
             raise CampaignError(f"docking: cannot start engine {d.engine!r}: {err}") from err
-    settings = DockingSettings(
+    return engine, docking_settings(d)
+
+
+def docking_settings(d: DockingConfig) -> DockingSettings:
+    """The :class:`DockingSettings` of a campaign's ``[docking]`` section."""
+    return DockingSettings(
         exhaustiveness=d.exhaustiveness,
         n_poses=d.n_poses,
         seed=d.seed,
@@ -305,4 +333,3 @@ def build_docking(
         ph=d.ligand_ph,
         flexible_rings=d.flexible_rings,
     )
-    return engine, settings

@@ -27,7 +27,7 @@ from typing import Any
 
 from molgen.artifacts import hash_json
 from molgen.artifacts.content import by_content
-from molgen.config import DOCKING_PLACEMENT, Campaign
+from molgen.config import Campaign, docking_results_data
 
 DOCKING_SCORE = "docking_score"
 
@@ -37,6 +37,7 @@ STAGE_CODE: Mapping[str, str] = {
     "prepare": "2",
     "predict": "2",
     "filter": "3",
+    "surrogate": "1",
     "dock": "2",
     "score": "2",
     "store": "3",
@@ -69,6 +70,7 @@ def stage_configs(campaign: Campaign, params: Mapping[str, Any]) -> dict[str, An
         _objective(o, "value", "bounds") for o in objectives if o["value"] == DOCKING_SCORE
     ]
     dock_per_round = data["budget"]["dock_per_round"]
+    surrogate = bool(dock_per_round) and data["docking"]["selection"] == "surrogate"
     return {
         "seeds": {},
         "generate": {
@@ -88,11 +90,18 @@ def stage_configs(campaign: Campaign, params: Mapping[str, Any]) -> dict[str, An
             "selection": [_objective(o, "value", "transform", "weight") for o in pre],
             "aggregation": data["scoring"]["aggregation"],
             "docking_bounds": docking_bounds,
-            "docking": {k: v for k, v in data["docking"].items() if k not in DOCKING_PLACEMENT}
-            if dock_per_round
-            else None,
+            "docking": docking_results_data(data["docking"]) if dock_per_round else None,
         },
-        "score": _scoring(data),
+        "surrogate": {
+            "dock_per_round": dock_per_round,
+            "docking": docking_results_data(data["docking"]),
+        }
+        if surrogate
+        else None,
+        # with a surrogate, the generator's feedback may use predicted docking scores
+        "score": {**_scoring(data), "feedback": data["docking"]["surrogate"]["feedback"]}
+        if surrogate
+        else _scoring(data),
         # the default store lies in the output folder and moves with it
         "store": {"name": campaign.name, "store": campaign.store},
         "update": {"generator": params["generator"]},

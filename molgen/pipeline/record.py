@@ -18,7 +18,8 @@ from molgen.artifacts import StageCheckpoint, hash_json
 from molgen.chem.policy import rule_of
 from molgen.generators import Generator
 from molgen.pipeline.keys import stage_versions
-from molgen.pipeline.stages import StageOutput, run_stage, stage_folder
+from molgen.pipeline.selection import surrogate_predictions
+from molgen.pipeline.stages import PREDICTED, UNCERTAINTY, StageOutput, run_stage, stage_folder
 from molgen.predictors import Predictor
 from molgen.scoring import Objective
 from molgen.types import Rejection
@@ -55,6 +56,7 @@ def store_stage(
     provenance: Mapping[str, Any],
     config_hash: str,
     scoring_hash: str,
+    surrogate: StageOutput | None = None,
 ) -> StageOutput:
     """Write the round to the candidate store in one transaction.
 
@@ -74,6 +76,11 @@ def store_stage(
             store is written afresh.
         scoring_hash: identifies the objectives and aggregation the scores were computed
             under (:func:`molgen.pipeline.keys.scoring_hash`).
+        surrogate: the round's surrogate stage, if it has one: its predicted docking scores
+            and uncertainties are written as predictions of ``docking_surrogate`` (under the
+            surrogate's version), and each candidate's provenance holds its own as
+            ``docking_prediction`` (value, uncertainty, version, whether it was docked). The
+            candidate's ``docking_score`` objective holds docking results only.
     """
     pred = predicted.accepted()
     scores = scored.table
@@ -86,6 +93,10 @@ def store_stage(
             for spec in p.outputs
             for key, value in zip(pred["inchikey"], pred[spec.name], strict=True)
         ]
+        guesses: dict[str, dict[str, Any]] = {}
+        if surrogate is not None:
+            predictions += surrogate_predictions(surrogate)
+            guesses = _docking_predictions(surrogate, scores)
         candidates = [
             {
                 "inchikey": row["inchikey"],
@@ -98,7 +109,12 @@ def store_stage(
                     }
                     for o in objectives
                 },
-                "provenance": dict(provenance),
+                "provenance": dict(provenance)
+                | (
+                    {"docking_prediction": guesses[row["inchikey"]]}
+                    if row["inchikey"] in guesses
+                    else {}
+                ),
             }
             for row in scores.to_dict("records")
         ]
@@ -115,9 +131,29 @@ def store_stage(
         return out, 0, {"rejections": len(rejections), "predictions": len(predictions)}
 
     inputs = [predicted.output_hash, scored.output_hash] + [o.output_hash for _, o, _ in rejecting]
+    inputs += [surrogate.output_hash] if surrogate is not None else []
     key = (hash_json(inputs), hash_json([config_hash, provenance]), stage_versions("store"))
     folder = stage_folder(output, round_, "store")
     return run_stage(folder, round_, "store", key, len(scores), compute)
+
+
+def _docking_predictions(surrogate: StageOutput, scores: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each candidate's predicted docking score, by InChIKey, where the surrogate made one."""
+    flags = scores["docked"] if "docked" in scores else [False] * len(scores)
+    docked = dict(zip(scores["inchikey"], flags, strict=True))
+    t = surrogate.table
+    out = {}
+    for key, value, spread, version in zip(
+        t["inchikey"], t[PREDICTED], t[UNCERTAINTY], t["surrogate_version"], strict=True
+    ):
+        if key in docked and np.isfinite(value):
+            out[key] = {
+                "value": float(value),
+                "uncertainty": float(spread),
+                "version": str(version),
+                "docked": bool(docked[key]),
+            }
+    return out
 
 
 def _json_float(x: Any) -> float | None:
@@ -168,7 +204,9 @@ def update_stage(
                 f"its generate checkpoint holds for the same state and seed; remove "
                 f"{generated_folder} to generate the round again"
             )
-        generator.update(scored.table["smiles"].tolist(), scored.table["score"].tolist())
+        table = scored.table  # a surrogate's feedback score, when the round has one
+        learn_from = table["feedback_score"] if "feedback_score" in table else table["score"]
+        generator.update(table["smiles"].tolist(), learn_from.tolist())
         state = generator.state_dict()
         (ckpt.files / "state.json").write_text(json.dumps(state))
         # the table holds the state's hash (its output hash chains into the next round); the

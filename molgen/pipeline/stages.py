@@ -24,11 +24,15 @@ from molgen.chem import mol_from_prepared, prepare_smiles
 from molgen.chem.smiles_file import SmilesEntry, read_smiles_entries
 from molgen.filters import Filter
 from molgen.generators import Generator
-from molgen.pipeline.keys import stage_versions
+from molgen.pipeline.keys import DOCKING_SCORE, stage_versions
+from molgen.pipeline.remote import sampling_device
 from molgen.predictors import Predictor
 from molgen.scoring import Objective, score_table
 from molgen.scoring.objectives import Bound
 from molgen.types import PreparedMolecule, StageReport
+
+PREDICTED = "docking_score_predicted"
+UNCERTAINTY = "docking_score_uncertainty"
 
 log = logging.getLogger("molgen.pipeline")
 
@@ -149,13 +153,20 @@ def generate_stage(
     input_hash: str,
     config_hash: str,
 ) -> StageOutput:
-    """Ask the generator (already holding the previous round's state) for ``n`` molecules."""
+    """Ask the generator (already holding the previous round's state) for ``n`` molecules.
+
+    The stage's key names the generator's sampling device when it is not the CPU
+    (:func:`molgen.pipeline.remote.sampling_device`): a campaign moved between a GPU and the
+    CPU generates its round again instead of failing the update stage's replay check."""
 
     def compute(_ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
         smiles = generator.generate(n, seed)
         return pd.DataFrame({"smiles": smiles}), 0, {"seed": seed}
 
     versions = stage_versions("generate", {"generator": f"{generator.name}-{generator.version}"})
+    device = sampling_device(generator)
+    if device != "cpu":  # another device draws other molecules from the same seed
+        versions["device"] = device
     key = (hash_json([input_hash, seed]), config_hash, versions)
     folder = stage_folder(output, round_, "generate")
     return run_stage(folder, round_, "generate", key, n, compute)
@@ -401,8 +412,12 @@ def dock_stage(
     dock: Callable[[list[tuple[str, str]]], list[dict[str, Any]]],
     docking_key: str,
     config_hash: str,
+    selection: StageOutput | None = None,
 ) -> StageOutput:
-    """Dock the ``n_dock`` best filtered molecules by pre-docking score.
+    """Dock the ``n_dock`` best filtered molecules by pre-docking score, or the molecules the
+    surrogate stage picked (``selection``, :mod:`molgen.pipeline.selection`), whose
+    predicted docking scores then come along as ``docking_score_predicted`` and
+    ``docking_score_uncertainty`` (never as ``docking_score``).
 
     Args:
         dock: docks ``(inchikey, smiles)`` pairs through the store's cache (see
@@ -420,12 +435,17 @@ def dock_stage(
     table = filtered.accepted()
 
     def compute(_ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
-        if pre_objectives and len(table):
-            pre = score_table(table, pre_objectives, aggregation)["score"].to_numpy()
+        if selection is not None:
+            from molgen.pipeline.selection import picked
+
+            chosen = picked(selection)
         else:
-            pre = np.zeros(len(table))
-        order = sorted(range(len(table)), key=lambda i: (-pre[i], table["inchikey"].iloc[i]))
-        chosen = [(table["inchikey"].iloc[i], table["smiles"].iloc[i]) for i in order[:n_dock]]
+            if pre_objectives and len(table):
+                pre = score_table(table, pre_objectives, aggregation)["score"].to_numpy()
+            else:
+                pre = np.zeros(len(table))
+            order = sorted(range(len(table)), key=lambda i: (-pre[i], table["inchikey"].iloc[i]))
+            chosen = [(table["inchikey"].iloc[i], table["smiles"].iloc[i]) for i in order[:n_dock]]
         try:
             results = {r["inchikey"]: r for r in dock(chosen)}
         except stop.StopRequested as err:  # name the round: the docked ligands are cached
@@ -435,6 +455,10 @@ def dock_stage(
             results[k]["docking_score"] if k in results else np.nan for k in out["inchikey"]
         ]
         out["docked"] = out["inchikey"].isin(list(results))
+        if selection is not None:
+            predicted = selection.table.set_index("inchikey")
+            for column in (PREDICTED, UNCERTAINTY):
+                out[column] = out["inchikey"].map(predicted[column]).astype(float)
         reasons = []
         for key, score in zip(out["inchikey"], out["docking_score"], strict=True):
             why = results[key]["reason"] if key in results else None
@@ -446,7 +470,9 @@ def dock_stage(
         cached = sum(r["cached"] for r in results.values())
         return out, 0, {"docked": len(results), "cached": cached}
 
-    key = (hash_json([filtered.output_hash, docking_key]), config_hash, stage_versions("dock"))
+    inputs = [filtered.output_hash, docking_key]
+    inputs += [selection.output_hash] if selection is not None else []
+    key = (hash_json(inputs), config_hash, stage_versions("dock"))
     folder = stage_folder(output, round_, "dock")
     return run_stage(folder, round_, "dock", key, len(table), compute)
 
@@ -458,13 +484,22 @@ def score_stage(
     objectives: Sequence[Objective],
     aggregation: str,
     config_hash: str,
+    feedback: bool = False,
 ) -> StageOutput:
-    """Desirabilities, aggregate score and in-round Pareto rank, sorted best first."""
+    """Desirabilities, aggregate score and in-round Pareto rank, sorted best first.
+
+    With ``feedback`` and a surrogate's predictions in the table, ``feedback_score`` is the
+    score with each undocked molecule's predicted docking score in place of the missing one:
+    what the generator learns from. ``score``, which ranks candidates, uses docking results
+    only."""
     table = filtered.accepted().drop(columns=["reason"], errors="ignore")
 
     def compute(_ckpt: StageCheckpoint) -> tuple[pd.DataFrame, int, dict[str, Any]]:
         scores = score_table(table, objectives, aggregation)
         out = pd.concat([table, scores], axis=1)
+        if feedback and PREDICTED in table.columns:
+            filled = table.assign(**{DOCKING_SCORE: table[DOCKING_SCORE].fillna(table[PREDICTED])})
+            out["feedback_score"] = score_table(filled, objectives, aggregation)["score"]
         out = out.sort_values(["score", "inchikey"], ascending=[False, True], kind="stable")
         return out.reset_index(drop=True), 0, {}
 

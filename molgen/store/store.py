@@ -311,6 +311,23 @@ class CandidateStore:
                     out[key] = {"score": d.score, "poses_sdf": d.poses_sdf, "reason": d.reason}
         return out
 
+    def docked_scores(self, receptor_hash: str, settings_hash: str) -> list[tuple[str, str, float]]:
+        """Every molecule docked with a score into this receptor with these settings (the
+        docking cache, whichever campaign docked it): ``(inchikey, smiles, score)`` by
+        InChIKey. A docking surrogate's training set."""
+        q = (
+            select(Molecule.inchikey, Molecule.smiles, Docking.score)
+            .join(Docking, Docking.molecule_id == Molecule.id)
+            .where(
+                Docking.receptor_hash == receptor_hash,
+                Docking.settings_hash == settings_hash,
+                Docking.score.is_not(None),
+            )
+            .order_by(Molecule.inchikey)
+        )
+        with Session(self.engine) as s:
+            return [(k, smi, float(y)) for k, smi, y in s.execute(q)]
+
     def write_dockings(
         self,
         results: Sequence[dict[str, Any]],

@@ -67,12 +67,14 @@ def write_campaign(tmp_path: Path):
         folder: str = "run",
         dock: int = 0,
         dask_workers: int = 0,
+        docking_extra: str = "",
         extra_predictors: tuple[str, ...] = (),
         extra: str = "",
         generator: str = 'kind = "graph_ga"\npopulation_size = 20',
     ) -> Path:
         """A tiny campaign file; ``generator`` is the body of its ``[generator]`` table (without
-        ``seeds``), ``extra`` is appended (e.g. a ``[filters]`` table)."""
+        ``seeds``), ``extra`` is appended (e.g. a ``[filters]`` table), ``docking_extra`` goes
+        into the ``[docking]`` table."""
         predictors = ['"qed"', '"sa_score"', '"logp"', '"mw"', '"tpsa"', '"hbd"', '"hba"']
         predictors += ['"rotatable_bonds"', *extra_predictors]
         if slow:
@@ -92,7 +94,8 @@ def write_campaign(tmp_path: Path):
                 batch=batch,
                 dock=dock,
                 docking=DOCKING.format(
-                    dask=f"dask_local_workers = {dask_workers}" if dask_workers else ""
+                    dask=(f"dask_local_workers = {dask_workers}\n" if dask_workers else "")
+                    + docking_extra
                 )
                 if dock
                 else "",

@@ -173,3 +173,35 @@ def test_webapp_benchmark_runs_small_and_prints_its_json():
     for key in ("first_page_s_at_1m", "substructure_search_s_at_100k", "naive_search_s_at_100k"):
         assert result[key] > 0
     assert result["candidates"] == 1000 and result["pyridines_found"] > 0
+
+
+def test_active_docking_replays_acquisition_on_a_docked_table():
+    table = Path(__file__).resolve().parents[1] / "data" / "docking" / "drd2_docked_100.csv"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "active_docking.py"), "--table", str(table)]
+        + ["--seeds", "2", "--trees", "10", "--batch", "0.02"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["library_size"] == 100 and out["seeds"] == 2
+    for selection in ("random", "greedy", "ucb"):
+        found = out["top1pct_found"][selection]
+        assert list(found) == ["0.02", "0.05", "0.1", "0.2"]
+        assert all(0.0 <= v <= 1.0 for v in found.values())
+        for run in out["per_seed"][selection]:  # what was found stays found
+            assert list(run.values()) == sorted(run.values())
+
+
+def test_active_docking_refuses_a_table_too_small(tmp_path):
+    small = tmp_path / "small.csv"
+    small.write_text("smiles,docking_score\nCCO,-3.0\n")
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "active_docking.py"), "--table", str(small)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0 and "needs 100" in done.stderr

@@ -73,6 +73,22 @@ def test_config_hash_ignores_output_but_not_objectives(tmp_path):
     assert a.config_hash() == b.config_hash() != c.config_hash()
 
 
+def test_surrogate_settings_count_only_when_the_surrogate_selects(tmp_path):
+    plain = load_campaign(_write(tmp_path, GOOD))
+    spelled = GOOD + '[docking]\nselection = "objectives"\nsurrogate = { beta = 5.0 }\n'
+    assert load_campaign(_write(tmp_path, spelled)).config_hash() == plain.config_hash()
+    chosen = load_campaign(_write(tmp_path, GOOD + '[docking]\nselection = "surrogate"\n'))
+    assert chosen.config_hash() != plain.config_hash()
+    assert chosen.docking.surrogate.acquisition == "ucb"
+    for bad, field in (
+        ('selection = "best"', "docking.selection"),
+        ('surrogate = { acquisition = "ei" }', "docking.surrogate.acquisition"),
+        ("surrogate = { random_fraction = 1.5 }", "docking.surrogate.random_fraction"),
+    ):
+        with pytest.raises(CampaignError, match=field.replace(".", r"\.")):
+            load_campaign(_write(tmp_path, GOOD + f"[docking]\n{bad}\n"))
+
+
 def test_init_template_is_valid_toml():
     from molgen.cli.template import TEMPLATE
 

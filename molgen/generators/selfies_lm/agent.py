@@ -79,6 +79,7 @@ class SelfiesRL:
 
     name: ClassVar[str] = "selfies_rl"
     version: ClassVar[str] = "1"
+    uses_gpu: ClassVar[bool] = True  # on a cluster its sampling and RL steps go to GPU workers
     Params: ClassVar[type[BaseModel]] = SelfiesRLParams
 
     def __init__(
