@@ -233,6 +233,7 @@ def _run_campaign(
                 round_seed(campaign.seed, k, "surrogate"),
                 docking_key,
                 config["surrogate"],
+                selection.in_process if placement.local else placement.call,
             )
         if n_dock:
             to_score = dock_task.with_options(task_run_name=f"dock-{name}")(

@@ -209,6 +209,11 @@ class Placement:
             for future in list(index_of):
                 future.cancel()
 
+    def call(self, fn: Callable[..., Any], *args: Any, gpu: bool = False) -> Any:
+        """``fn(*args)`` on one worker (see :meth:`map`), returning its result."""
+        ((_, result),) = self.map(fn, [args], gpu=gpu)
+        return result
+
 
 def slurm_cluster_class() -> type:
     """dask-jobqueue's ``SLURMCluster``, imported without its side effect on signals.

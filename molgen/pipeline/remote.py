@@ -110,11 +110,9 @@ class RemoteGenerator:
         # a "large graph" above 10 MB. (dask.config.set would be the direct way, but leaving
         # it restores the configuration as it was, without the "distributed" defaults that a
         # cluster started inside it loaded, and the scheduler fails.)
-        calls = [(self._spec, self._seeds, *args)]
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
-            ((_, result),) = self._placement.map(fn, calls, gpu=self.gpu)
-        return result
+            return self._placement.call(fn, self._spec, self._seeds, *args, gpu=self.gpu)
 
     @property
     def device(self) -> str:

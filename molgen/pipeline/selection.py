@@ -48,6 +48,28 @@ Training = Callable[[], Sequence[tuple[str, str, float]]]
 """Returns the docked molecules to learn from: ``(inchikey, smiles, docking score)``."""
 
 
+def fit_predict(
+    trees: int,
+    seed: int,
+    train_smiles: list[str],
+    train_scores: list[float],
+    smiles: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train the surrogate and predict ``smiles``: ``(mean, std)``. A plain function, so that
+    on a cluster it runs on a CPU worker."""
+    model = DockingSurrogate(trees=trees, seed=seed).fit(train_smiles, train_scores)
+    return model.predict(smiles)
+
+
+Runner = Callable[..., Any]
+"""Calls ``fn(*args)`` somewhere and returns its result: in this process by default."""
+
+
+def in_process(fn: Callable[..., Any], *args: Any) -> Any:
+    """The default :data:`Runner`: ``fn(*args)`` in this process."""
+    return fn(*args)
+
+
 def _sklearn_version() -> str:
     import sklearn
 
@@ -64,6 +86,7 @@ def surrogate_stage(
     seed: int,
     docking_key: str,
     config_hash: str,
+    run: Runner = in_process,
 ) -> StageOutput:
     """Predict docking scores of the filtered molecules and pick the ``n_dock`` to dock.
 
@@ -71,6 +94,8 @@ def surrogate_stage(
         training: reads the docking cache of the campaign's target and settings.
         seed: the round's seed for this stage (the forest, the random picks, Thompson draws).
         docking_key: hash of receptor, engine and settings (see the dock stage).
+        run: where the training and prediction run (:func:`fit_predict`); on a cluster, a CPU
+            worker.
 
     Returns:
         The stage output; its table has one row per filtered molecule: ``inchikey, smiles,
@@ -87,9 +112,14 @@ def surrogate_stage(
         values = None
         version = SURROGATE_VERSION
         if len(docked) >= settings.min_training:
-            model = DockingSurrogate(trees=settings.trees, seed=seed % 2**32)
-            model.fit([s for _, s, _ in docked], [y for _, _, y in docked])
-            mean, std = model.predict(table["smiles"].tolist())
+            mean, std = run(
+                fit_predict,
+                settings.trees,
+                seed % 2**32,
+                [s for _, s, _ in docked],
+                [y for _, _, y in docked],
+                table["smiles"].tolist(),
+            )
             values = acquisition_values(mean, std, settings.acquisition, settings.beta, rng)
             version = f"{SURROGATE_VERSION}+{hash_json(docked)[:12]}"
         random_n = round(settings.random_fraction * n_dock)

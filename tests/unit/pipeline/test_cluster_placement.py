@@ -5,6 +5,7 @@ in one process, and an error on a worker stops the stage."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -119,6 +120,32 @@ def test_the_generator_on_a_worker_gives_what_it_gives_in_one_process(tmp_path, 
         again.load_state_dict(local[0][1])
         assert again.generate(16, 12) == local[1][0]
     assert local[0][0] != local[1][0]
+
+
+def test_the_docking_surrogate_trains_on_a_worker_as_in_one_process(tmp_path, scheduler):
+    import pandas as pd
+
+    from molgen.config import SurrogateConfig
+    from molgen.pipeline.selection import surrogate_stage
+
+    docked = pd.read_csv(Path(__file__).parents[2] / "data" / "docking" / "drd2_docked_100.csv")
+    cache = list(zip(docked["inchikey"], docked["smiles"], docked["docking_score"], strict=True))
+    table = docked[["inchikey", "smiles"]].iloc[50:].reset_index(drop=True)
+    report = StageReport(1, "filter", "ran", len(table), len(table), 0.0)
+    filtered = StageOutput(table, hash_frame(table), report)
+    settings = SurrogateConfig(trees=10, min_training=10)
+
+    def run(folder: str, **kw) -> StageOutput:
+        training = lambda: cache[:50]  # noqa: E731
+        return surrogate_stage(
+            tmp_path / folder, 1, filtered, training, 5, settings, 7, "d", "c", **kw
+        )
+
+    local = run("local")
+    with Placement(ClusterConfig(kind="dask", address=scheduler), tmp_path / "cl") as placement:
+        remote = run("remote", run=placement.call)
+    assert remote.table.equals(local.table) and remote.output_hash == local.output_hash
+    assert local.table["docking_score_predicted"].notna().all()
 
 
 def test_a_generator_on_a_gpu_keys_its_round_by_the_device():
