@@ -4,14 +4,15 @@ The library is molgen's table of MOSES test molecules docked into DRD2 at the ca
 (``data/docking/drd2_moses_test.csv.gz``, built by ``data/scripts/build_docking_table.py``).
 Its top 1% are the molecules with the lowest docking scores. For each seed and each selection,
 a random initial batch of ``--batch`` of the library is "docked" (its scores read from the
-table), then, batch after batch of the same size, molgen's docking surrogate
-(:class:`molgen.docking.surrogate.DockingSurrogate`, retrained on everything docked so far)
-predicts the rest and the selection picks the next batch:
+table), then, batch after batch of the same size, molgen's docking surrogate (``--model``:
+the random forest on fingerprints by default, or the graph-network ensemble; retrained on
+everything docked so far) predicts the rest and the selection picks the next batch:
 
 - ``random``: uniformly at random (the baseline: it finds about as many of the top 1% as it
   docks);
 - ``greedy``: the best predicted scores;
-- ``ucb``: the best optimistic bound, mean less ``--beta`` standard deviations of the trees.
+- ``ucb``: the best optimistic bound, mean less ``--beta`` standard deviations (of the trees,
+  or of the ensemble's members).
 
 Printed: one JSON object whose ``top1pct_found`` maps each selection to the mean fraction of
 the top 1% found after docking 2, 5, 10 and 20% of the library (keys ``"0.02"``, ``"0.05"``,
@@ -21,6 +22,7 @@ status 1 and prints no gain.
 
     python benchmarks/active_docking.py                  # 3 seeds, batches of 1%
     python benchmarks/active_docking.py --table my.csv.gz --seeds 5
+    python benchmarks/active_docking.py --model graph     # slower: networks trained per batch
 """
 
 from __future__ import annotations
@@ -38,7 +40,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from molgen.docking.surrogate import DockingSurrogate, acquisition_values, features
+from molgen.docking.surrogate import (
+    DockingSurrogate,
+    acquisition_values,
+    features,
+    make_surrogate,
+)
 from molgen.resources import data_path
 
 FRACTIONS = (0.02, 0.05, 0.1, 0.2)
@@ -65,7 +72,7 @@ def load_library(path: Path) -> pd.DataFrame:
 
 
 def campaign(
-    x: np.ndarray,
+    x: np.ndarray | list[str],
     y: np.ndarray,
     top: np.ndarray,
     selection: str,
@@ -73,8 +80,12 @@ def campaign(
     batch: int,
     trees: int,
     beta: float,
+    model: str = "fingerprint",
 ) -> dict[str, float]:
-    """One active-learning run: the fraction of ``top`` found at each of :data:`FRACTIONS`."""
+    """One active-learning run: the fraction of ``top`` found at each of :data:`FRACTIONS`.
+
+    ``x``: the library's :func:`features` for the ``fingerprint`` model, its SMILES for
+    ``graph``."""
     n = len(y)
     rng = np.random.default_rng(seed)
     docked = np.zeros(n, dtype=bool)
@@ -86,12 +97,18 @@ def campaign(
         while docked.sum() < goal:
             rest = np.flatnonzero(~docked)
             k = min(batch, goal - int(docked.sum()))
-            if selection == "random":
+            if selection == "random" or (model == "graph" and docked.sum() < 10):
                 pick = rng.choice(rest, size=k, replace=False)
             else:
-                model = DockingSurrogate(trees=trees, seed=seed * 1000 + step, workers=-1)
-                model.fit_features(x[docked], y[docked])
-                mean, std = model.predict_features(x[rest])
+                if model == "graph":
+                    smiles = np.asarray(x, dtype=object)
+                    surrogate = make_surrogate("graph", seed=seed * 1000 + step)
+                    surrogate.fit(smiles[docked].tolist(), y[docked])
+                    mean, std = surrogate.predict(smiles[rest].tolist())
+                else:
+                    forest = DockingSurrogate(trees=trees, seed=seed * 1000 + step, workers=-1)
+                    forest.fit_features(x[docked], y[docked])
+                    mean, std = forest.predict_features(x[rest])
                 acquisition = "greedy" if selection == "greedy" else "ucb"
                 values = acquisition_values(mean, std, acquisition, beta)
                 pick = rest[np.argsort(values, kind="stable")[:k]]
@@ -108,12 +125,19 @@ def main() -> None:
     ap.add_argument("--batch", type=float, default=0.01, help="batch size, share of library")
     ap.add_argument("--trees", type=int, default=100)
     ap.add_argument("--beta", type=float, default=2.0)
+    ap.add_argument(
+        "--model",
+        choices=["fingerprint", "graph"],
+        default="fingerprint",
+        help="the surrogate: random forest on fingerprints, or the graph-network ensemble",
+    )
     args = ap.parse_args()
     path = args.table or data_path("docking", "drd2_moses_test.csv.gz")
     table = load_library(path)
     y = table["docking_score"].to_numpy(dtype=np.float64)
     t0 = time.perf_counter()
-    x = features(table["smiles"].tolist())
+    smiles = table["smiles"].tolist()
+    x = smiles if args.model == "graph" else features(smiles)
     featurize_s = time.perf_counter() - t0
     n_top = max(1, round(0.01 * len(y)))
     top = np.argsort(y, kind="stable")[:n_top]
@@ -126,7 +150,7 @@ def main() -> None:
         try:
             for seed in range(args.seeds):
                 per_seed[selection].append(
-                    campaign(x, y, top, selection, seed, batch, args.trees, args.beta)
+                    campaign(x, y, top, selection, seed, batch, args.trees, args.beta, args.model)
                 )
         except Exception as err:  # a failed side: reported, no gain computed from it
             failed.append(f"{selection}: {type(err).__name__}: {err}")
@@ -146,6 +170,7 @@ def main() -> None:
         "top1pct_threshold": float(y[top].max()),
         "seeds": args.seeds,
         "batch_fraction": args.batch,
+        "model": args.model,
         "trees": args.trees,
         "beta": args.beta,
         "top1pct_found": mean,

@@ -165,10 +165,11 @@ class SurrogateConfig(_Model):
     acquisition picks the ``dock_per_round`` molecules to dock.
     """
 
-    model: Literal["fingerprint"] = Field(
+    model: Literal["fingerprint", "graph"] = Field(
         default="fingerprint",
         description="fingerprint: a random forest on Morgan count fingerprints and a few "
-        "descriptors; the spread of its trees is the uncertainty",
+        "descriptors, the spread of its trees the uncertainty; graph: an ensemble of molgen's "
+        "graph networks, the spread of its members the uncertainty (slower to train)",
     )
     acquisition: Literal["greedy", "ucb", "thompson"] = Field(
         default="ucb",
@@ -177,6 +178,7 @@ class SurrogateConfig(_Model):
     )
     beta: float = Field(default=2.0, ge=0, le=100, description="ucb's weight on uncertainty")
     trees: int = Field(default=100, ge=8, le=2000, description="trees of the random forest")
+    members: int = Field(default=4, ge=2, le=16, description="networks of the graph ensemble")
     random_fraction: float = Field(
         default=0.1,
         ge=0,
@@ -186,7 +188,7 @@ class SurrogateConfig(_Model):
     )
     min_training: int = Field(
         default=64,
-        ge=2,
+        ge=10,
         description="a round with fewer docked molecules to learn from docks a random sample: "
         "the initial random batch",
     )

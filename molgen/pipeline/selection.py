@@ -1,7 +1,7 @@
 """The surrogate stage: which filtered molecules a round docks, chosen by a docking surrogate.
 
 With ``[docking] selection = "surrogate"`` each round runs this stage between the filter and
-dock stages. It trains :class:`molgen.docking.surrogate.DockingSurrogate` on every molecule
+dock stages. It trains the docking surrogate (:mod:`molgen.docking.surrogate`) on every molecule
 docked so far into the target with the campaign's docking settings (the store's docking cache:
 campaigns on one target share it), predicts a docking score and its uncertainty for each
 filtered molecule, and picks the round's ``dock_per_round``: a ``random_fraction`` of them at
@@ -26,12 +26,7 @@ import pandas as pd
 
 from molgen.artifacts import StageCheckpoint, hash_json
 from molgen.config import SurrogateConfig
-from molgen.docking.surrogate import (
-    SURROGATE_VERSION,
-    DockingSurrogate,
-    acquisition_values,
-    choose,
-)
+from molgen.docking.surrogate import VERSIONS, acquisition_values, choose, make_surrogate
 from molgen.pipeline.keys import stage_versions
 from molgen.pipeline.stages import (
     PREDICTED,
@@ -49,16 +44,17 @@ Training = Callable[[], Sequence[tuple[str, str, float]]]
 
 
 def fit_predict(
-    trees: int,
+    settings: dict[str, Any],
     seed: int,
     train_smiles: list[str],
     train_scores: list[float],
     smiles: list[str],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Train the surrogate and predict ``smiles``: ``(mean, std)``. A plain function, so that
-    on a cluster it runs on a CPU worker."""
-    model = DockingSurrogate(trees=trees, seed=seed).fit(train_smiles, train_scores)
-    return model.predict(smiles)
+    """Train the surrogate of ``settings`` (a :class:`SurrogateConfig` as JSON) and predict
+    ``smiles``: ``(mean, std)``. A plain function, so that on a cluster it runs on a worker."""
+    s = SurrogateConfig(**settings)
+    model = make_surrogate(s.model, seed, trees=s.trees, members=s.members)
+    return model.fit(train_smiles, train_scores).predict(smiles)
 
 
 Runner = Callable[..., Any]
@@ -110,18 +106,18 @@ def surrogate_stage(
         rng = np.random.default_rng(seed)
         mean = std = np.full(len(table), np.nan)
         values = None
-        version = SURROGATE_VERSION
+        version = VERSIONS[settings.model]
         if len(docked) >= settings.min_training:
             mean, std = run(
                 fit_predict,
-                settings.trees,
+                settings.model_dump(mode="json"),
                 seed % 2**32,
                 [s for _, s, _ in docked],
                 [y for _, _, y in docked],
                 table["smiles"].tolist(),
             )
             values = acquisition_values(mean, std, settings.acquisition, settings.beta, rng)
-            version = f"{SURROGATE_VERSION}+{hash_json(docked)[:12]}"
+            version = f"{version}+{hash_json(docked)[:12]}"
         random_n = round(settings.random_fraction * n_dock)
         picks = choose(table["inchikey"].tolist(), values, n_dock, random_n, rng)
         out = table.copy()
@@ -153,7 +149,7 @@ def surrogate_stage(
         return out, 0, {"training": len(docked), "picked": len(picks), "random": random_picks}
 
     versions = stage_versions(
-        "surrogate", {"surrogate": SURROGATE_VERSION, "scikit-learn": _sklearn_version()}
+        "surrogate", {"surrogate": VERSIONS[settings.model], "scikit-learn": _sklearn_version()}
     )
     key = (hash_json([filtered.output_hash, docking_key, seed]), config_hash, versions)
     folder = stage_folder(output, round_, "surrogate")

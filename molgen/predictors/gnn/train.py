@@ -303,6 +303,26 @@ def _ensemble_predict(model: GraphEnsemble, data: list) -> np.ndarray:
     return torch.cat(outs).double().numpy()
 
 
+def member_predictions(model: GraphEnsemble, smiles: Sequence[str]) -> np.ndarray:
+    """Each member's predictions for ``smiles``, float64 ``(members, n, tasks)`` in the
+    targets' units (their spread is the ensemble's uncertainty).
+
+    Raises:
+        ValueError: a SMILES that RDKit cannot read, named with its position.
+    """
+    from torch_geometric.loader import DataLoader
+
+    mols = _read(smiles, "input")
+    dummy = np.full((len(mols), len(model.spec.tasks)), np.nan)
+    outs = []
+    with torch.inference_mode():
+        for batch in DataLoader(_graphs(mols, dummy, model.spec.descriptors), batch_size=512):
+            outs.append(model(batch))
+    if not outs:
+        return np.zeros((model.spec.members, 0, len(model.spec.tasks)))
+    return torch.cat(outs, dim=1).double().numpy()
+
+
 def _read(smiles: Sequence[str], what: str) -> list[Chem.Mol]:
     mols = []
     for i, smi in enumerate(smiles):

@@ -13,7 +13,12 @@ from scipy.stats import spearmanr
 
 from molgen.artifacts import hash_frame
 from molgen.config import SurrogateConfig
-from molgen.docking.surrogate import DockingSurrogate, acquisition_values, choose
+from molgen.docking.surrogate import (
+    DockingSurrogate,
+    acquisition_values,
+    choose,
+    make_surrogate,
+)
 from molgen.pipeline.selection import picked, surrogate_predictions, surrogate_stage
 from molgen.pipeline.stages import StageOutput
 from molgen.types import StageReport
@@ -39,6 +44,22 @@ def test_the_surrogate_ranks_held_out_molecules_better_than_a_constant(docked, s
     # and it is closer than the training mean, the best constant
     constant = np.abs(train["docking_score"].mean() - test["docking_score"]).mean()
     assert np.abs(mean - test["docking_score"]).mean() < constant
+
+
+def test_the_graph_ensemble_learns_too(docked):
+    order = np.random.default_rng(1).permutation(len(docked))
+    train, test = docked.iloc[order[:75]], docked.iloc[order[75:]]
+    model = make_surrogate("graph", seed=1, members=2)
+    model.fit(train["smiles"].tolist(), train["docking_score"])
+    mean, std = model.predict(test["smiles"].tolist())
+    assert spearmanr(mean, test["docking_score"]).statistic > 0.3
+    assert (std > 0).all()
+    again = make_surrogate("graph", seed=1, members=2).fit(
+        train["smiles"].tolist(), train["docking_score"]
+    )
+    assert np.array_equal(again.predict(test["smiles"].tolist())[0], mean)
+    with pytest.raises(ValueError, match="at least 10"):
+        make_surrogate("graph", seed=1).fit(["CCO", "CCN"], [-4.0, -4.5])
 
 
 def test_training_is_reproducible_from_its_seed(docked):
@@ -126,6 +147,17 @@ def test_the_stage_picks_reproducibly_and_keeps_its_choice_when_the_cache_grows(
     assert {r[3] for r in rows} == {"docking_score_predicted", "docking_score_uncertainty"}
     assert len(rows) == 2 * len(filtered.table)
     assert all(r[1] == "docking_surrogate" and r[2].startswith("fingerprint-rf-1+") for r in rows)
+
+
+def test_the_stage_with_the_graph_model_records_its_version(tmp_path, docked):
+    settings = SurrogateConfig(model="graph", members=2, min_training=20)
+    cache = _cache(docked.iloc[:60])
+    out = surrogate_stage(
+        tmp_path, 1, _filtered(docked.iloc[60:]), lambda: cache, 5, settings, 2, "dock", "cfg"
+    )
+    assert len(picked(out)) == 5 and out.table["docking_score_predicted"].notna().all()
+    assert set(out.table["surrogate_version"]) == {out.table["surrogate_version"].iloc[0]}
+    assert out.table["surrogate_version"].iloc[0].startswith("graph-gine-1+")
 
 
 def test_before_enough_docking_the_round_is_a_random_sample(tmp_path, docked):
