@@ -188,7 +188,7 @@ class SurrogateConfig(_Model):
     )
     min_training: int = Field(
         default=64,
-        ge=10,
+        ge=2,
         description="a round with fewer docked molecules to learn from docks a random sample: "
         "the initial random batch",
     )
@@ -197,6 +197,16 @@ class SurrogateConfig(_Model):
         description="the generator learns from predicted docking scores of molecules not "
         "docked (the ranking never uses them)",
     )
+
+
+    @model_validator(mode="after")
+    def _graph_needs_a_split(self) -> SurrogateConfig:
+        if self.model == "graph" and self.min_training < 10:
+            raise ValueError(
+                "min_training must be at least 10 for the graph model (it keeps a tenth of "
+                "the docked molecules for early stopping)"
+            )
+        return self
 
 
 class DockingConfig(_Model):

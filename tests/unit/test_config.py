@@ -84,6 +84,7 @@ def test_surrogate_settings_count_only_when_the_surrogate_selects(tmp_path):
         ('selection = "best"', "docking.selection"),
         ('surrogate = { acquisition = "ei" }', "docking.surrogate.acquisition"),
         ("surrogate = { random_fraction = 1.5 }", "docking.surrogate.random_fraction"),
+        ('surrogate = { model = "graph", min_training = 5 }', "docking.surrogate"),
     ):
         with pytest.raises(CampaignError, match=field.replace(".", r"\.")):
             load_campaign(_write(tmp_path, GOOD + f"[docking]\n{bad}\n"))
