@@ -198,7 +198,6 @@ class SurrogateConfig(_Model):
         "docked (the ranking never uses them)",
     )
 
-
     @model_validator(mode="after")
     def _graph_needs_a_split(self) -> SurrogateConfig:
         if self.model == "graph" and self.min_training < 10:

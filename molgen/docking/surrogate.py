@@ -35,6 +35,8 @@ from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
 SURROGATE_VERSION = "fingerprint-rf-1"
 """Changes whenever the features or the model change what is predicted."""
 GRAPH_SURROGATE_VERSION = "graph-gine-1"
+PREDICTOR = "docking_surrogate"
+"""The predictor name under which the store keeps the surrogate's predictions."""
 VERSIONS = {"fingerprint": SURROGATE_VERSION, "graph": GRAPH_SURROGATE_VERSION}
 """Each model kind's version."""
 

@@ -26,7 +26,13 @@ import pandas as pd
 
 from molgen.artifacts import StageCheckpoint, hash_json
 from molgen.config import SurrogateConfig
-from molgen.docking.surrogate import VERSIONS, acquisition_values, choose, make_surrogate
+from molgen.docking.surrogate import (
+    PREDICTOR,
+    VERSIONS,
+    acquisition_values,
+    choose,
+    make_surrogate,
+)
 from molgen.pipeline.keys import stage_versions
 from molgen.pipeline.stages import (
     PREDICTED,
@@ -35,9 +41,6 @@ from molgen.pipeline.stages import (
     run_stage,
     stage_folder,
 )
-
-PREDICTOR = "docking_surrogate"
-"""The predictor name under which the store keeps the surrogate's predictions."""
 
 Training = Callable[[], Sequence[tuple[str, str, float]]]
 """Returns the docked molecules to learn from: ``(inchikey, smiles, docking score)``."""

@@ -19,6 +19,7 @@ from rdkit import Chem
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from molgen.docking import surrogate
 from molgen.store import CandidateStore, StoreError
 from molgen.store.schema import CampaignRow, Candidate, Molecule, Prediction
 
@@ -396,17 +397,25 @@ def prepare(store: CandidateStore, campaign: str) -> threading.Thread:
     return thread
 
 
-def candidate(store: CandidateStore, campaign: str, inchikey: str) -> dict[str, Any] | None:
-    """One candidate: its row of ``top`` plus its predictions and docked poses (SD text)."""
-    table = candidate_table(store, campaign)
-    match = table.frame.index[table.frame["inchikey"] == inchikey]
-    if len(match) == 0:
-        return None
-    rank = int(table.frame.loc[match[0], "rank"])
-    row = store.top(campaign, rank)[-1]
+def candidate(
+    store: CandidateStore, campaign: str, inchikey: str, row: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """One candidate: its row of ``top`` (read here unless given) plus its predictions (those
+    of the campaign's predictor versions, and the docking surrogate's) and docked poses (SD
+    text)."""
+    if row is None:
+        table = candidate_table(store, campaign)
+        match = table.frame.index[table.frame["inchikey"] == inchikey]
+        if len(match) == 0:
+            return None
+        rank = int(table.frame.loc[match[0], "rank"])
+        row = store.top(campaign, rank)[-1]
     with Session(store.engine) as s:
         mol_id = s.scalar(select(Molecule.id).where(Molecule.inchikey == inchikey))
-        versions = row["provenance"].get("predictors") or {}
+        versions = dict(row["provenance"].get("predictors") or {})
+        guess = row["provenance"].get("docking_prediction")
+        if guess:  # a prediction of the docking score, listed as a prediction
+            versions[surrogate.PREDICTOR] = guess["version"]
         predictions = [
             {"predictor": p, "output": o, "value": v}
             for p, o, v, ver in s.execute(

@@ -162,8 +162,9 @@ def write_report(store: CandidateStore, campaign: str, out: Path, n: int = 200) 
         rule="",
     )
     receptors: dict[str, str | None] = {}
+    read = {r["inchikey"]: r for r in store.top(campaign, len(top))}  # one read for all pages
     for key in top["inchikey"]:
-        found = data.candidate(store, campaign, key)
+        found = data.candidate(store, campaign, key, read[key])
         assert found is not None  # a key of the campaign's own table
         docking = found["provenance"].get("docking") or {}
         pocket = ""

@@ -86,6 +86,17 @@ def test_the_surrogate_picks_what_to_dock_and_its_predictions_stay_predictions(
         assert shown.loc[r["inchikey"], "docking_score_predicted"] == pytest.approx(
             r["provenance"]["docking_prediction"]["value"], rel=1e-3
         )
+    # and the candidate's page lists it under predictions, beside the empty docking score
+    from molgen.web.data import candidate
+
+    store = CandidateStore(c.store_url)
+    page = candidate(store, c.name, undocked[0]["inchikey"])
+    store.close()
+    listed = {(p["predictor"], p["output"]): p["value"] for p in page["predictions"]}
+    assert listed[("docking_surrogate", "docking_score_predicted")] == pytest.approx(
+        undocked[0]["provenance"]["docking_prediction"]["value"]
+    )
+    assert page["objectives"]["docking_score"]["value"] is None
     wide = CliRunner().invoke(app, ["top", str(path), "--n", "100"], env={"COLUMNS": "250"})
     assert "dock (predicted)" in wide.output and "~-" in wide.output
 
