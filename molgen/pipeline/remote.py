@@ -46,11 +46,6 @@ def _worker_generator(spec: dict[str, Any], seeds: list[str]) -> Generator:
     )
 
 
-def device_on_worker(spec: dict[str, Any], seeds: list[str]) -> str:
-    """:func:`sampling_device` of the generator as a worker builds it."""
-    return sampling_device(_worker_generator(spec, seeds))
-
-
 def generate_on_worker(
     spec: dict[str, Any], seeds: list[str], state: dict[str, Any], n: int, seed: int
 ) -> tuple[list[str], dict[str, Any]]:
@@ -102,7 +97,6 @@ class RemoteGenerator:
         self._placement = placement
         self._spec, self._seeds, self.gpu = spec, list(seeds), gpu
         self._state: dict[str, Any] | None = None
-        self._device: str | None = None
 
     def _call(self, fn: Any, *args: Any) -> Any:
         # the state goes with each call (the SELFIES agent's, with its optimizer's moments,
@@ -116,10 +110,12 @@ class RemoteGenerator:
 
     @property
     def device(self) -> str:
-        """The device the worker's generator samples on (asked once)."""
-        if self._device is None:
-            self._device = self._call(device_on_worker)
-        return self._device
+        """Where the generator samples: ``cuda`` on GPU workers, else where this process's
+        generator would. Taken from the placement rather than asked of a worker, so that
+        checking a finished round's key starts no job; a GPU job without CUDA samples on its
+        CPU under a ``cuda`` key, which at worst generates a round again or fails the update
+        stage's replay check (it never reuses another device's draw as its own)."""
+        return "cuda" if self.gpu else sampling_device(self._local)
 
     def generate(self, n: int, seed: int) -> list[str]:
         smiles, self._state = self._call(generate_on_worker, self.state_dict(), n, seed)
