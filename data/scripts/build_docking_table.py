@@ -108,9 +108,7 @@ def main() -> None:
     done = read_table(out) | read_partial(partial)
     engine = VinaEngine(workers=args.workers)
     start = time.monotonic()
-    for b in range(0, len(molecules), args.batch):
-        if args.finish:
-            break
+    for b in range(0, 0 if args.finish else len(molecules), args.batch):
         batch = [(i, p) for i, p in molecules[b : b + args.batch] if p.inchikey not in done]
         if not batch:
             continue

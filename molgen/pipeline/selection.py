@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +68,6 @@ Runner = Callable[..., Any]
 def in_process(fn: Callable[..., Any], *args: Any) -> Any:
     """The default :data:`Runner`: ``fn(*args)`` in this process."""
     return fn(*args)
-
-
-def _sklearn_version() -> str:
-    import sklearn
-
-    return sklearn.__version__
 
 
 def surrogate_stage(
@@ -152,7 +147,8 @@ def surrogate_stage(
         return out, 0, {"training": len(docked), "picked": len(picks), "random": random_picks}
 
     versions = stage_versions(
-        "surrogate", {"surrogate": VERSIONS[settings.model], "scikit-learn": _sklearn_version()}
+        "surrogate",
+        {"surrogate": VERSIONS[settings.model], "scikit-learn": metadata.version("scikit-learn")},
     )
     key = (hash_json([filtered.output_hash, docking_key, seed]), config_hash, versions)
     folder = stage_folder(output, round_, "surrogate")
