@@ -3,30 +3,15 @@ import json
 import tomllib
 
 import pytest
+from campaign_files import MINIMAL, write_campaign
 
 from molgen.config import CampaignError, load_campaign
 
-GOOD = """
-name = "t"
-seed = 1
-output = "out"
-[target]
-name = "DRD2"
-[generator]
-kind = "graph_ga"
-[budget]
-rounds = 1
-molecules_per_round = 10
-[[objectives]]
-value = "qed"
-transform = { kind = "linear", low = 0, high = 1 }
-"""
+GOOD = MINIMAL
 
 
 def _write(tmp_path, text):
-    p = tmp_path / "c.toml"
-    p.write_text(text)
-    return p
+    return write_campaign(tmp_path, text, "c.toml")
 
 
 def test_good_file_validates_and_resolves_paths(tmp_path):
@@ -69,7 +54,7 @@ def test_not_toml_and_missing_file(tmp_path):
 def test_config_hash_ignores_output_but_not_objectives(tmp_path):
     a = load_campaign(_write(tmp_path, GOOD))
     b = load_campaign(_write(tmp_path, GOOD.replace('"out"', '"elsewhere"')))
-    c = load_campaign(_write(tmp_path, GOOD.replace("high = 1", "high = 0.8")))
+    c = load_campaign(_write(tmp_path, GOOD.replace("high = 0.9", "high = 0.8")))
     assert a.config_hash() == b.config_hash() != c.config_hash()
 
 

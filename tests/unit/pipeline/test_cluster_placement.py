@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from campaign_files import campaign_text, write_campaign
 
 from molgen.artifacts import hash_frame
 from molgen.cluster import Placement
@@ -163,24 +164,6 @@ def test_a_generator_on_a_gpu_keys_its_round_by_the_device():
 def load_campaign_with(
     tmp_path, predictors: list[str], extra: str = "", generator: str = "graph_ga"
 ):
-    path = tmp_path / "c.toml"
     names = ", ".join(f'"{p}"' for p in predictors)
-    path.write_text(
-        f"""
-name = "c"
-seed = 1
-output = "out"
-predictors = [{names}]
-[target]
-name = "DRD2"
-[generator]
-kind = "{generator}"
-[budget]
-rounds = 1
-molecules_per_round = 10
-[[objectives]]
-value = "qed"
-transform = {{ kind = "linear", low = 0.2, high = 0.9 }}
-{extra}"""
-    )
+    path = write_campaign(tmp_path, campaign_text(names, generator, extra), "c.toml")
     return load_campaign(path)

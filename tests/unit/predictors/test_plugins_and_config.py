@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from campaign_files import campaign_text, write_campaign
 from rdkit import Chem
 
 from molgen.config import CampaignError, load_campaign
 from molgen.pipeline.components import build_components
 
-BASE = """
-name = "plug"
-seed = 1
-output = "out"
-predictors = [{predictors}]
-[target]
-name = "DRD2"
-[generator]
-kind = "graph_ga"
-[budget]
-rounds = 1
-molecules_per_round = 10
-[[objectives]]
-value = "qed"
-transform = {{ kind = "linear", low = 0.2, high = 0.9 }}
-{extra}
-"""
-
 
 def _campaign(tmp_path: Path, predictors: str, extra: str = "") -> Path:
-    path = tmp_path / "campaign.toml"
-    path.write_text(textwrap.dedent(BASE.format(predictors=predictors, extra=extra)))
-    return path
+    return write_campaign(tmp_path, campaign_text(predictors, extra=extra + "\n"))
 
 
 def test_user_class_with_params_is_built_from_the_campaign_file(tmp_path):
