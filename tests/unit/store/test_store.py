@@ -179,6 +179,11 @@ def test_top_n_ranks_are_the_whole_campaigns(store_url, aggregation):
     full = store.top("c")
     assert [(r["inchikey"], r["pareto_rank"]) for r in full] == expected
     assert [r["rank"] for r in full] == list(range(1, len(d) + 1))
+    columns = store.ranked_values("c")  # the whole-campaign table: same order, same fronts
+    assert [(r["inchikey"], r["pareto_rank"], r["rank"]) for r in columns] == [
+        (r["inchikey"], r["pareto_rank"], r["rank"]) for r in full
+    ]
+    assert "provenance" not in columns[0] and columns[0]["objectives"] == full[0]["objectives"]
     for n in (1, 7, 50, 399, 400, 1000):
         top = store.top("c", n)
         assert [(r["inchikey"], r["pareto_rank"], r["rank"]) for r in top] == [
