@@ -107,7 +107,7 @@ def main() -> None:
     molecules = drawn(args.n, args.seed)
     done = read_table(out) | read_partial(partial)
     engine = VinaEngine(workers=args.workers)
-    start = time.monotonic()
+    start, docked = time.monotonic(), 0
     for b in range(0, 0 if args.finish else len(molecules), args.batch):
         batch = [(i, p) for i, p in molecules[b : b + args.batch] if p.inchikey not in done]
         if not batch:
@@ -137,8 +137,9 @@ def main() -> None:
                 writer.writeheader()
             writer.writerows(new)
         done.update({r["inchikey"]: r for r in new})
-        rate = len(done) / max(time.monotonic() - start, 1e-9)
-        sys.stdout.write(f"{len(done)}/{len(molecules)} docked ({rate:.2f}/s this run)\n")
+        docked += len(new)
+        rate = 60 * docked / max(time.monotonic() - start, 1e-9)
+        sys.stdout.write(f"{len(done)}/{len(molecules)} docked ({rate:.1f}/min this run)\n")
         sys.stdout.flush()
     rows = []
     for _, p in molecules:  # the drawn order, up to the first molecule not docked
