@@ -29,10 +29,18 @@ def campaign_text(
     or sections appended."""
     text = MINIMAL
     if predictors is not None:
-        text = text.replace('output = "out"\n', f'output = "out"\npredictors = [{predictors}]\n')
+        text = _replace(text, 'output = "out"\n', f'output = "out"\npredictors = [{predictors}]\n')
     if generator != "graph_ga":
-        text = text.replace('kind = "graph_ga"', f'kind = "{generator}"')
+        text = _replace(text, 'kind = "graph_ga"', f'kind = "{generator}"')
     return text + extra
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    """``text`` with ``old`` replaced, which must be there (a test never gets MINIMAL unchanged
+    while believing it varied it)."""
+    if old not in text:
+        raise ValueError(f"{old!r} is not in the campaign text")
+    return text.replace(old, new)
 
 
 def write_campaign(folder: Path, text: str, filename: str = "campaign.toml") -> Path:

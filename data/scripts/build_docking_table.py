@@ -42,7 +42,7 @@ from molgen.chem.standardize import PreparedMolecule, prepare_smiles
 from molgen.config import DockingConfig
 from molgen.docking.vina_engine import VinaEngine
 from molgen.pipeline.components import docking_settings
-from molgen.targets import get_target
+from molgen.targets import TargetError, get_target
 
 DATA = Path(__file__).resolve().parents[1]
 FIELDS = ("row", "smiles", "inchikey", "docking_score", "seconds", "reason")
@@ -103,7 +103,11 @@ def main() -> None:
     out = args.out or DATA / "docking" / f"{args.target.lower()}_moses_test.csv.gz"
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name.removesuffix(".csv.gz") + ".partial.csv")
-    target, settings = get_target(args.target), docking_settings(DockingConfig())
+    try:
+        target = get_target(args.target)
+    except TargetError as err:
+        sys.exit(f"build_docking_table.py: --target: {err}")
+    settings = docking_settings(DockingConfig())
     molecules = drawn(args.n, args.seed)
     done = read_table(out) | read_partial(partial)
     engine = VinaEngine(workers=args.workers)
